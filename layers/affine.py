@@ -1,0 +1,59 @@
+"""Affine (fully connected) layer: out = x2d @ w + b.
+
+Shapes: N examples; x of shape (N, d1, ..., dk) is flattened to x2d of shape
+(N, D) with D = d1 * ... * dk; w is (D, M), b is (M,), out is (N, M).
+"""
+
+import math
+
+from ._checks import as_float, check_min_ndim, check_ndim, check_shape
+
+
+def affine_forward(x, w, b):
+    """Forward pass of an affine layer.
+
+    Inputs:
+    - x: input of shape (N, d1, ..., dk)
+    - w: weights of shape (D, M), D = d1 * ... * dk
+    - b: biases of shape (M,)
+
+    Returns a tuple of:
+    - out: output of shape (N, M)
+    - cache: (x, w)
+    """
+    x = as_float("affine_forward", "x", x)
+    w = as_float("affine_forward", "w", w, like=x)
+    b = as_float("affine_forward", "b", b, like=x)
+    check_min_ndim("affine_forward", "x", x, 2, "(N, d1, ..., dk)")
+    check_ndim("affine_forward", "w", w, "DM")
+    D = math.prod(x.shape[1:])
+    if w.shape[0] != D:
+        raise ValueError(
+            f"affine_forward: w has shape {w.shape}; expected ({D}, M) "
+            f"because x of shape {x.shape} flattens to D = {D} features"
+        )
+    check_shape("affine_forward", "b", b, (w.shape[1],), because=f"(one per column of w {w.shape})")
+    out = x.reshape(len(x), D) @ w + b       # (N, M)
+    return out, (x, w)
+
+
+def affine_backward(dout, cache):
+    """Backward pass of out = x2d @ w + b.
+
+    Inputs:
+    - dout: upstream gradient, of shape (N, M)
+    - cache: (x, w) from affine_forward
+
+    Returns a tuple of:
+    - dx: of shape (N, d1, ..., dk)
+    - dw: of shape (D, M)
+    - db: of shape (M,)
+    """
+    x, w = cache
+    dout = as_float("affine_backward", "dout", dout, like=x)
+    check_shape("affine_backward", "dout", dout, (len(x), w.shape[1]))
+    x2d = x.reshape(len(x), -1)              # (N, D)
+    dx = (dout @ w.T).reshape(x.shape)       # dx = dout w^T
+    dw = x2d.T @ dout                        # dw = x^T dout
+    db = dout.sum(axis=0)                    # db = 1^T dout
+    return dx, dw, db
