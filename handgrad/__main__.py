@@ -1,0 +1,7 @@
+"""python -m handgrad: the same as the handgrad command."""
+
+import sys
+
+from handgrad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,31 @@
+"""handgrad COMMAND [options]: a thin dispatcher to one module per subcommand."""
+
+import importlib
+import sys
+
+COMMANDS = {
+    "train": ("handgrad.train", "train a model and write checkpoint, curves and metrics"),
+    "release": ("handgrad.release", "write the student version of the coursework"),
+    "grade": ("handgrad.grade", "score a student submission"),
+}
+
+
+def usage():
+    lines = ["usage: handgrad COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<8} {about}" for name, (_, about) in COMMANDS.items()]
+    lines += ["", "handgrad COMMAND --help shows the options of one command."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Run one subcommand; return its exit code (2 for a usage error)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"handgrad: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return module.main(rest)
