@@ -3,4 +3,12 @@
 All public names of the API contract are importable from here.
 """
 
+from .activations import (
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .affine import affine_backward, affine_forward
