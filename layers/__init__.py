@@ -12,3 +12,4 @@ from .activations import (
     tanh_forward,
 )
 from .affine import affine_backward, affine_forward
+from .losses import mse_loss, softmax_loss, svm_loss

@@ -113,3 +113,11 @@ def check_positive_int(func, name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{func}: {name} is {value!r}; expected an integer >= 1")
     return int(value)
+
+
+def check_batch(func, name, arr):
+    """Require N >= 1 rows: losses and batch statistics average over N."""
+    if arr.ndim == 0 or len(arr) == 0:
+        raise ValueError(
+            f"{func}: {name} has shape {arr.shape}; expected at least one example (N >= 1)"
+        )
