@@ -37,15 +37,17 @@ def affine_forward(x, w, b):
     return out, (x, w)
 
 
-def affine_backward(dout, cache):
+def affine_backward(dout, cache, need_dx=True):
     """Backward pass of out = x2d @ w + b.
 
     Inputs:
     - dout: upstream gradient, of shape (N, M)
     - cache: (x, w) from affine_forward
+    - need_dx: False skips dx (returned as None) where nothing consumes it, as
+      at a network's input layer: one matmul saved out of three
 
     Returns a tuple of:
-    - dx: of shape (N, d1, ..., dk)
+    - dx: of shape (N, d1, ..., dk), or None when need_dx is False
     - dw: of shape (D, M)
     - db: of shape (M,)
     """
@@ -53,7 +55,7 @@ def affine_backward(dout, cache):
     dout = as_float("affine_backward", "dout", dout, like=x)
     check_shape("affine_backward", "dout", dout, (len(x), w.shape[1]))
     x2d = x.reshape(len(x), -1)              # (N, D)
-    dx = (dout @ w.T).reshape(x.shape)       # dx = dout w^T
+    dx = (dout @ w.T).reshape(x.shape) if need_dx else None   # dx = dout w^T
     dw = x2d.T @ dout                        # dw = x^T dout
     db = dout.sum(axis=0)                    # db = 1^T dout
     return dx, dw, db
