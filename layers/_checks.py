@@ -121,3 +121,20 @@ def check_batch(func, name, arr):
         raise ValueError(
             f"{func}: {name} has shape {arr.shape}; expected at least one example (N >= 1)"
         )
+
+
+def check_nonnegative_int(func, name, value):
+    """Require an integer >= 0 (zero padding)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{func}: {name} is {value!r}; expected an integer >= 0")
+    return int(value)
+
+
+def check_window(func, name, arr, window, pad=0):
+    """Require a (height, width) window that fits in arr's last two axes padded by pad."""
+    H, W = arr.shape[-2] + 2 * pad, arr.shape[-1] + 2 * pad
+    if window[0] > H or window[1] > W:
+        raise ValueError(
+            f"{func}: the {window[0]}x{window[1]} window is larger than {name} of shape "
+            f"{arr.shape} padded by {pad} on each side ({H}x{W})"
+        )
