@@ -13,3 +13,10 @@ from .activations import (
 )
 from .affine import affine_backward, affine_forward
 from .losses import mse_loss, softmax_loss, svm_loss
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
