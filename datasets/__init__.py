@@ -1,0 +1,21 @@
+"""Datasets for handgrad: each loader returns NumPy arrays, each get_*_data a
+dict with X_train, y_train, X_val, y_val, X_test, y_test for the Solver.
+
+- digits (embedded, the default): get_digits_data, load_digits
+- Fashion-MNIST (IDX files): get_fashion_mnist_data, load_fashion_mnist
+- CIFAR-10 (python or binary version): get_CIFAR10_data, load_CIFAR10
+- the 2-D spiral: make_spiral, get_spiral_data
+
+Missing files raise DataNotFoundError (a FileNotFoundError) saying how to get
+them; corrupt files raise DataFormatError (a ValueError) naming the file.
+"""
+
+from ._common import DataFormatError, DataNotFoundError
+from .digits import get_digits_data, load_digits
+
+__all__ = [
+    "DataFormatError",
+    "DataNotFoundError",
+    "get_digits_data",
+    "load_digits",
+]

@@ -1,0 +1,96 @@
+"""What every loader shares: the two error types, seeded stratified splits, and
+the step from integer images to the float dict the Solver reads.
+
+Shape letters: N images, C channels, H x W pixels, K classes.
+"""
+
+import numpy as np
+
+
+class DataNotFoundError(FileNotFoundError):
+    """Data files are missing; the message says where we looked and how to get them."""
+
+
+class DataFormatError(ValueError):
+    """A data file is corrupt or not what it claims to be; the message names the file."""
+
+
+def check_count(func, name, value, minimum=0):
+    """Require an integer >= minimum (sizes of splits); return it as int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{func}: {name} is {value!r}; expected an integer >= {minimum}")
+    return int(value)
+
+
+def check_float_dtype(func, dtype):
+    """Return np.dtype(dtype), which must be a floating type (float32, float64)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{func}: dtype {dtype!r} is not a numpy dtype") from err
+    if dt.kind != "f":
+        raise TypeError(f"{func}: dtype is {dt}; expected a floating type such as float32")
+    return dt
+
+
+def check_split_sizes(func, N, **sizes):
+    """Require non-negative split sizes that leave at least one of the N samples over."""
+    counts = {name: check_count(func, name, size) for name, size in sizes.items()}
+    if sum(counts.values()) >= N:
+        asked = " + ".join(f"{name} {size}" for name, size in counts.items())
+        raise ValueError(
+            f"{func}: {asked} = {sum(counts.values())} leaves no training samples "
+            f"out of the {N} available"
+        )
+    return list(counts.values())
+
+
+def stratified_split(y, sizes, seed=0):
+    """Split range(N) into len(sizes) + 1 index arrays, every class in proportion.
+
+    Inputs:
+    - y: integer labels of shape (N,)
+    - sizes: lengths of the first parts; the last part holds the rest
+    - seed: int or np.random.Generator
+
+    Each sample gets the key (rank within its class + 1/2) / (size of its class),
+    ranks drawn at random; sorted by key, the classes interleave evenly, so any
+    run of m consecutive samples holds m * N_k / N of class k, give or take 2.
+    Cutting that order into runs gives the parts; each part is then shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y)
+    perm = rng.permutation(len(y))                      # random ranks within classes
+    y_perm = y[perm]
+    counts = np.bincount(y_perm)                        # (K,) N_k
+    by_class = np.argsort(y_perm, kind="stable")        # positions grouped by class
+    starts = np.cumsum(counts) - counts                 # first position of each class
+    rank = np.empty(len(y), dtype=np.intp)
+    rank[by_class] = np.arange(len(y)) - starts[y_perm[by_class]]
+    key = (rank + 0.5) / counts[y_perm]
+    order = perm[np.argsort(key, kind="stable")]
+    parts = np.split(order, np.cumsum(sizes))
+    return [rng.permutation(part) for part in parts]
+
+
+def to_float_dict(parts, scale, dtype, subtract_mean):
+    """Turn integer images into the Solver's dict, one float copy per split.
+
+    Inputs:
+    - parts: {"train": (X, y), "val": (X, y), "test": (X, y)}, X integer images
+    - scale: pixel values are divided by it (16 for digits, 255 for 8-bit images)
+    - dtype: float dtype of the returned images
+    - subtract_mean: subtract the mean train image from every split
+
+    Returns a dict with X_train, y_train, X_val, y_val, X_test, y_test; labels int64.
+    """
+    data = {}
+    for name, (X, y) in parts.items():
+        Xf = X.astype(dtype)                             # the only float copy
+        Xf /= dtype.type(scale)                          # in place: [0, 1]
+        data[f"X_{name}"], data[f"y_{name}"] = Xf, np.asarray(y, dtype=np.int64)
+    if subtract_mean:
+        mean_image = data["X_train"].mean(axis=0)        # (C, H, W) of the train split only
+        for name in parts:
+            data[f"X_{name}"] -= mean_image
+    return data
