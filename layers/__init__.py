@@ -12,6 +12,15 @@ from .activations import (
     tanh_forward,
 )
 from .affine import affine_backward, affine_forward
+from .dropout import dropout_backward, dropout_forward
+from .gates import (
+    add_backward,
+    add_forward,
+    max_backward,
+    max_forward,
+    multiply_backward,
+    multiply_forward,
+)
 from .losses import mse_loss, softmax_loss, svm_loss
 from .normalization import (
     batchnorm_backward,
@@ -20,3 +29,4 @@ from .normalization import (
     layernorm_backward,
     layernorm_forward,
 )
+from .sandwich import affine_relu_backward, affine_relu_forward

@@ -1,0 +1,72 @@
+"""Inverted dropout.
+
+Shapes: x, out, dout and dx share one shape, any shape at all.
+p is the probability of KEEPING a unit. At training time each unit is kept with
+probability p and the kept ones are scaled by 1 / p, so the expected output
+equals x and test time needs no rescaling: there dropout is the identity.
+The mask is drawn from numpy's global random state (np.random.rand) so that a
+'seed' in dropout_param reproduces course material exactly.
+"""
+
+import numpy as np
+
+from ._checks import as_float, check_mode, check_shape
+
+
+def _keep_probability(func, dropout_param):
+    """dropout_param['p'] as a float in (0, 1]."""
+    if "p" not in dropout_param:
+        raise ValueError(f"{func}: dropout_param has no 'p' (the probability of keeping a unit)")
+    p = dropout_param["p"]
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: dropout_param['p'] is {p!r}; expected a number in (0, 1]")
+    if not 0 < p <= 1:
+        raise ValueError(
+            f"{func}: dropout_param['p'] is {p!r}; expected the probability of keeping "
+            "a unit, in (0, 1]"
+        )
+    return float(p)
+
+
+def dropout_forward(x, dropout_param):
+    """Forward pass of inverted dropout: out = x * mask, mask = 1[rand < p] / p.
+
+    Inputs:
+    - x: input of any shape
+    - dropout_param: dict with
+      - p: probability of keeping each unit, in (0, 1]
+      - mode: 'train' or 'test'
+      - seed: optional; when given, np.random.seed(seed) before drawing the mask
+
+    Returns a tuple of:
+    - out: of the shape of x
+    - cache: (mask, shape of x); mask is None in test mode
+    """
+    func = "dropout_forward"
+    mode = check_mode(func, "dropout_param", dropout_param)
+    p = _keep_probability(func, dropout_param)
+    x = as_float(func, "x", x)
+    if mode == "test":
+        return x.copy(), (None, x.shape)
+    if dropout_param.get("seed") is not None:
+        np.random.seed(dropout_param["seed"])
+    mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)  # 0 or 1/p
+    return x * mask, (mask, x.shape)
+
+
+def dropout_backward(dout, cache):
+    """Backward pass of inverted dropout: dx = dout * mask (train), dx = dout (test).
+
+    Inputs:
+    - dout: upstream gradient, of the shape of x
+    - cache: (mask, shape of x) from dropout_forward
+
+    Returns:
+    - dx: of the shape of x
+    """
+    mask, shape = cache
+    dout = as_float("dropout_backward", "dout", dout)
+    check_shape("dropout_backward", "dout", dout, shape, because="(the shape of x)")
+    if mask is None:
+        return dout.copy()                   # test mode: the identity
+    return dout * mask                       # dropped units pass nothing, kept ones 1 / p
