@@ -1,4 +1,4 @@
 """handgrad models: `params`, `reg` and `loss(X, y=None)`, plus save/load of their state."""
 
 from .base import Model
-from .fc_net import TwoLayerNet
+from .fc_net import FullyConnectedNet, TwoLayerNet
