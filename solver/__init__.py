@@ -1,0 +1,5 @@
+"""handgrad solver: update rules (solver.optim) and the Solver that trains a model with them."""
+
+from . import optim
+from .checkpoint import CheckpointError
+from .solver import NonFiniteLossWarning, Solver
