@@ -10,12 +10,23 @@ Missing files raise DataNotFoundError (a FileNotFoundError) saying how to get
 them; corrupt files raise DataFormatError (a ValueError) naming the file.
 """
 
-from ._common import DataFormatError, DataNotFoundError
+from ._common import DataFormatError, DataNotFoundError, stratified_split
+from .cifar10 import get_CIFAR10_data, load_CIFAR10
 from .digits import get_digits_data, load_digits
+from .fashion_mnist import get_fashion_mnist_data, load_fashion_mnist, read_idx
+from .spiral import get_spiral_data, make_spiral
 
 __all__ = [
     "DataFormatError",
     "DataNotFoundError",
+    "get_CIFAR10_data",
     "get_digits_data",
+    "get_fashion_mnist_data",
+    "get_spiral_data",
+    "load_CIFAR10",
     "load_digits",
+    "load_fashion_mnist",
+    "make_spiral",
+    "read_idx",
+    "stratified_split",
 ]

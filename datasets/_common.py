@@ -33,15 +33,18 @@ def check_float_dtype(func, dtype):
     return dt
 
 
-def check_split_sizes(func, N, **sizes):
-    """Require non-negative split sizes that leave at least one of the N samples over."""
+def check_split_sizes(func, N, keep_rest=True, **sizes):
+    """Require non-negative split sizes that fit in N samples.
+
+    keep_rest: the samples left over form the training split, so at least one
+    must be left over; otherwise the sizes may add up to N.
+    """
     counts = {name: check_count(func, name, size) for name, size in sizes.items()}
-    if sum(counts.values()) >= N:
+    total = sum(counts.values())
+    if total > N - keep_rest:
         asked = " + ".join(f"{name} {size}" for name, size in counts.items())
-        raise ValueError(
-            f"{func}: {asked} = {sum(counts.values())} leaves no training samples "
-            f"out of the {N} available"
-        )
+        outcome = "leaves no training samples out of" if keep_rest else "is more than"
+        raise ValueError(f"{func}: {asked} = {total} {outcome} the {N} available")
     return list(counts.values())
 
 
@@ -78,7 +81,8 @@ def to_float_dict(parts, scale, dtype, subtract_mean):
 
     Inputs:
     - parts: {"train": (X, y), "val": (X, y), "test": (X, y)}, X integer images
-    - scale: pixel values are divided by it (16 for digits, 255 for 8-bit images)
+    - scale: pixel values are divided by it (16 for digits, 255 for 8-bit images,
+      1 to keep the 0..255 scale of CS231n's CIFAR-10)
     - dtype: float dtype of the returned images
     - subtract_mean: subtract the mean train image from every split
 
@@ -86,8 +90,9 @@ def to_float_dict(parts, scale, dtype, subtract_mean):
     """
     data = {}
     for name, (X, y) in parts.items():
-        Xf = X.astype(dtype)                             # the only float copy
-        Xf /= dtype.type(scale)                          # in place: [0, 1]
+        Xf = np.array(X, dtype=dtype, order="C")         # the only float copy
+        if scale != 1:
+            Xf /= dtype.type(scale)                      # in place
         data[f"X_{name}"], data[f"y_{name}"] = Xf, np.asarray(y, dtype=np.int64)
     if subtract_mean:
         mean_image = data["X_train"].mean(axis=0)        # (C, H, W) of the train split only
