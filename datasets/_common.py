@@ -95,7 +95,8 @@ def to_float_dict(parts, scale, dtype, subtract_mean):
             Xf /= dtype.type(scale)                      # in place
         data[f"X_{name}"], data[f"y_{name}"] = Xf, np.asarray(y, dtype=np.int64)
     if subtract_mean:
-        mean_image = data["X_train"].mean(axis=0)        # (C, H, W) of the train split only
+        # (C, H, W) of the train split only, summed in float64 so float32 stays exact
+        mean_image = data["X_train"].mean(axis=0, dtype=np.float64).astype(dtype)
         for name in parts:
             data[f"X_{name}"] -= mean_image
     return data
