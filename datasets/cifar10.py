@@ -100,8 +100,8 @@ def _read_pickled_batch(path):
             f"load_CIFAR10: {path} has keys {sorted(batch)}; expected b'data' and b'labels'"
         )
     data = batch["data"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != RECORD - 1:
+    is_pixels = isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+    if not is_pixels or data.shape[1] != RECORD - 1:
         found = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data)
         raise DataFormatError(
             f"load_CIFAR10: {path} has data {found}; expected uint8 of shape (n, 3072)"

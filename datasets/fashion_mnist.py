@@ -59,11 +59,17 @@ def read_idx(path, ndim):
             f"0x{magic:08x} (IDX unsigned bytes, {ndim} dimensions)"
         )
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataFormatError(
+            f"read_idx: {path} has {len(raw)} bytes, fewer than its {header}-byte header "
+            "(truncated file)"
+        )
     shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
-    if len(shape) != ndim or len(raw) != header + int(np.prod(shape, dtype=np.int64)):
+    size = int(np.prod(shape, dtype=np.int64))
+    if len(raw) != header + size:
         raise DataFormatError(
             f"read_idx: {path} has {len(raw)} bytes; a header of shape {shape} needs "
-            f"{header} + {int(np.prod(shape, dtype=np.int64))} (truncated or padded file)"
+            f"{header} + {size} (truncated or padded file)"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
 
