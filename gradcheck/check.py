@@ -1,0 +1,259 @@
+"""Structured gradient checks of a forward/backward pair or of a loss.
+
+check_layer(forward, backward, *inputs) runs forward on copies of the inputs,
+backward on several seeded random upstream gradients (never all ones), and
+compares every returned gradient with centered differences computed in float64
+(float32 inputs are cast up for the numeric side). Every floating ndarray input
+carries a gradient, in argument order; dicts (bn_param, conv_param) and integer
+arrays (labels) do not. The caller's inputs are never modified: every evaluation
+gets fresh copies, param dicts included (so batchnorm running statistics start
+from the same state each time), and numpy's global random state is re-seeded
+before every evaluation (dropout draws the same mask) and restored afterwards.
+"""
+
+import copy
+import inspect
+
+import numpy as np
+
+from .hints import diagnose, shape_problem
+from .probe import FAIL, INCONCLUSIVE, KINK, PASS, classify, default_tol, probe, sample_indices
+from .report import GradientCheck, LayerCheck
+
+
+def gradient_slots(func, inputs):
+    """[(position, "d" + argument name)] for every input that carries a gradient."""
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        params = []
+    names = [params[i] if i < len(params) and not params[i].startswith("*") else f"arg{i}"
+             for i in range(len(inputs))]
+    slots = [(i, "d" + names[i]) for i, v in enumerate(inputs)
+             if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+    if not slots:
+        kinds = ", ".join(f"{type(v).__name__}" + (f" {v.dtype}" if hasattr(v, "dtype") else "")
+                          for v in inputs)
+        raise TypeError(f"check: no floating ndarray input to differentiate among ({kinds})")
+    return slots
+
+
+class Sandbox:
+    """Fresh copies of the inputs per evaluation; numpy's global random state kept aside.
+
+    Layers draw dropout masks from the legacy global state (API.md), so that state
+    is what gets re-seeded per evaluation and restored afterwards.
+    """
+
+    def __init__(self, seed):
+        self.seed = int(seed) % 2**32
+
+    def __enter__(self):
+        self.state = np.random.get_state()  # noqa: NPY002 (the layers' global state)
+        return self
+
+    def __exit__(self, *exc):
+        np.random.set_state(self.state)  # noqa: NPY002
+
+    def fresh(self, args):
+        np.random.seed(self.seed)  # noqa: NPY002
+        return [a.copy() if isinstance(a, np.ndarray) else copy.deepcopy(a) for a in args]
+
+
+def arrays_in(obj):
+    """Every ndarray inside nested tuples, lists and dicts, in a fixed order."""
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if isinstance(obj, (tuple, list)):
+        return [a for item in obj for a in arrays_in(item)]
+    if isinstance(obj, dict):
+        return [a for key in obj for a in arrays_in(obj[key])]
+    return []
+
+
+def same(a, b):
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_checks=30,
+                num_upstream=2, kink_side=None, wrt=None, num_worst=5):
+    """Check backward against numeric gradients of sum(forward(*inputs)[0] * dout).
+
+    Inputs:
+    - forward: forward(*inputs) -> (out, cache)
+    - backward: backward(dout, cache) -> gradient(s) of every floating ndarray input
+    - seed: seeds the upstream draws, the sampling and numpy's global random state
+    - tol: relative tolerance (default 1e-7 for float64 gradients, 1e-3 for float32)
+    - max_checks: entries checked per input (all of them for smaller tensors)
+    - num_upstream: number of random upstream gradients
+    - kink_side: {"dx": "left" | "right"}, the one-sided derivative the layer's
+      convention picks exactly at a kink (ReLU: left, 0 at x == 0)
+    - wrt: names or positions of the inputs to check (default: all floating arrays)
+
+    Returns a LayerCheck.
+    """
+    slots = gradient_slots(forward, inputs)
+    name = name or getattr(backward, "__name__", "layer")
+    wrt = [g for i, g in slots if wrt is None or i in wrt or g[1:] in wrt]
+    return _run(name, forward, backward, inputs, slots, seed=seed, tol=tol,
+                max_checks=max_checks, num_upstream=num_upstream,
+                kink_side=kink_side or {}, num_worst=num_worst, wrt=wrt)
+
+
+def check_loss(loss_fn, x, y, *args, seed=0, tol=None, name=None, max_checks=30,
+               kink_side=None, num_worst=5):
+    """Check the dx of loss_fn(x, y, *args) -> (loss, dx) against the numeric gradient of loss."""
+    slots = gradient_slots(loss_fn, (x, y, *args))[:1]
+    if slots[0][0] != 0:
+        raise TypeError(f"check_loss: x must be a floating ndarray, got {type(x).__name__}")
+
+    def forward(*a):
+        loss, dx = loss_fn(*a)
+        return np.asarray(loss), dx
+
+    def backward(dout, dx):
+        return None if dx is None else dx * float(dout)
+
+    return _run(name or getattr(loss_fn, "__name__", "loss"), forward, backward, (x, y, *args),
+                slots, seed=seed, tol=tol, max_checks=max_checks, num_upstream=1,
+                kink_side=kink_side or {}, num_worst=num_worst, wrt=[slots[0][1]], is_loss=True)
+
+
+def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_upstream,
+         kink_side, num_worst, wrt, is_loss=False):
+    dtype = inputs[slots[0][0]].dtype
+    tol = default_tol(dtype) if tol is None else tol
+    lc = LayerCheck(name, dtype=str(dtype))
+    work = [a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
+    with Sandbox(seed) as box:
+        try:
+            analytic = _analytic(box, forward, backward, work, slots, num_upstream, seed, lc)
+        except NotImplementedError as err:
+            lc.results = [GradientCheck(g, "not_attempted", tolerance=tol,
+                                        hint=f"not implemented yet: {err}") for _, g in slots]
+            return lc
+        except Exception as err:
+            lc.results = [GradientCheck(g, "fail", tolerance=tol,
+                                        hint=f"raised {type(err).__name__}: {err}")
+                          for _, g in slots]
+            return lc
+        if analytic is None:
+            return lc
+        douts, grads = analytic
+        U = np.stack([np.asarray(d, np.float64).ravel() for d in douts])   # (K + 1, out.size)
+        work64 = [a.astype(np.float64) if any(p == i for p, _ in slots) else a
+                  for i, a in enumerate(work)]
+
+        def evaluate():
+            return np.asarray(forward(*box.fresh(work64))[0], dtype=np.float64).ravel()
+
+        scale = np.abs(U) @ np.abs(evaluate())
+        rng = np.random.default_rng((seed, 2))      # streams apart from the inputs' seed
+        for (pos, gname), g in zip(slots, grads, strict=True):
+            if g is None or gname not in wrt:
+                continue
+            index = sample_indices(work64[pos].shape, max_checks, rng)
+            p = probe(lambda: U @ evaluate(), work64[pos], index, scale)
+            a = np.array([[gk[ix] for gk in g] for ix in index], dtype=np.float64)
+            lc.results.append(_verdict(gname, a, p, g, work[pos], tol, kink_side.get(gname),
+                                       num_worst, is_loss, N=len(work[slots[0][0]])))
+    order = {name: i for i, name in enumerate(["forward", "backward"] + [g for _, g in slots])}
+    lc.results.sort(key=lambda r: order[r.name])
+    return lc
+
+
+def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc):
+    """Run forward and backward; return (douts, per-slot lists of gradients) or None.
+
+    Problems that make the numeric comparison meaningless end the check (None);
+    the others are appended to lc as "forward"/"backward" failures.
+    """
+    args = box.fresh(work)
+    result = forward(*args)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        lc.results.append(GradientCheck("forward", "fail", hint="forward must return (out, cache)"))
+        return None
+    out, cache = result
+    out = np.asarray(out)
+    changed = [g[1:] for p, g in slots if not same(args[p], work[p])]
+    if changed:
+        lc.results.append(GradientCheck(
+            "forward", "fail", hint=f"forward modified its input {', '.join(changed)} in place"))
+    if not same(out, np.asarray(forward(*box.fresh(work))[0])):
+        lc.results.append(GradientCheck(
+            "forward", "fail", hint="forward is not deterministic: two calls on the same inputs "
+            "(numpy's random state re-seeded) gave different outputs"))
+        return None
+    rng = np.random.default_rng((seed, 1))
+    douts = [rng.standard_normal(out.shape).astype(out.dtype) for _ in range(num_upstream)]
+    douts.append(np.ones(out.shape, out.dtype))           # for the hints only
+    grads = [[] for _ in slots]
+    mutated = []
+    for dout in douts:
+        before = [a.copy() for a in arrays_in(cache)]
+        d = dout.copy()
+        g = backward(d, cache)
+        if not same(d, dout):
+            mutated.append("dout")
+        if not all(same(a, b) for a, b in zip(arrays_in(cache), before, strict=False)):
+            mutated.append("its cache")
+        mutated += [f"input {gn[1:]}" for p, gn in slots if not same(args[p], work[p])]
+        g = (g,) if isinstance(g, np.ndarray) or not isinstance(g, (tuple, list)) else g
+        if len(g) != len(slots):
+            names = ", ".join(gn for _, gn in slots)
+            lc.results += [GradientCheck(gn, "fail", hint=f"backward returned {len(g)} "
+                                         f"gradient(s); expected {len(slots)} ({names})")
+                           for _, gn in slots]
+            return None
+        for k, gk in enumerate(g):
+            grads[k].append(gk)
+    if mutated:
+        what = ", ".join(dict.fromkeys(mutated))
+        lc.results.append(GradientCheck("backward", "fail",
+                                        hint=f"backward modified {what} in place"))
+    for k, (p, gn) in enumerate(slots):
+        problem = shape_problem(gn, grads[k][0], work[p])
+        if problem:
+            lc.results.append(GradientCheck(gn, "fail", hint=problem))
+            grads[k] = None
+        else:
+            grads[k] = [np.asarray(gk) for gk in grads[k]]
+    return douts, grads
+
+
+def _verdict(gname, a, p, g, x, tol, kink_side, num_worst, is_loss, N):
+    """One GradientCheck from analytic values a (R, K + 1) and the probe (last column: ones)."""
+    K = a.shape[1] - 1
+    floor = max(1e-8, 100 * np.finfo(g[0].dtype).eps * float(np.max(np.abs(p.numeric))))
+    status, rel, err = classify(a, p, tol, floor, kink_side)
+    entry = status[:, :K].max(axis=1)
+    judged = (status[:, :K] == PASS) | (status[:, :K] == FAIL)    # errors of judged entries
+    judged = judged if judged.any() else status[:, :K] != KINK
+    r = GradientCheck(
+        gname, "pass", tolerance=tol, checked=len(entry),
+        max_rel_error=float(rel[:, :K][judged].max(initial=0.0)),
+        max_abs_error=float(err[:, :K][judged].max(initial=0.0)),
+        failed=int(np.sum(entry == FAIL)), kinks=int(np.sum(entry == KINK)),
+        inconclusive=int(np.sum(entry == INCONCLUSIVE)),
+    )
+    if r.failed:
+        r.verdict = "fail"
+    elif not np.any(entry == PASS):
+        r.verdict = "kink" if r.kinks else "inconclusive"
+    worst_draw = np.argmax(np.where(judged, rel[:, :K], -1.0), axis=1)
+    order = np.lexsort((-rel[np.arange(len(entry)), worst_draw], -entry))
+    r.worst = [
+        {"index": list(p.index[i]), "value": float(p.value[i]),
+         "analytic": float(a[i, worst_draw[i]]), "numeric": float(p.numeric[i, worst_draw[i]]),
+         "rel_error": float(rel[i, worst_draw[i]]), "status": ("pass", "inconclusive", "kink",
+                                                               "fail")[entry[i]]}
+        for i in order[:num_worst]
+    ]
+    vacuous = np.max(np.abs(p.numeric[:, K])) <= 10 * np.max(p.noise[:, K])
+    ones_ok = not vacuous and np.all(status[:, K] != FAIL)
+    if r.verdict == "fail":
+        r.hint = diagnose(a[:, :K], p.numeric[:, :K], g, x, p.index, ones_ok, is_loss, N)
+    if not is_loss and vacuous and np.max(np.abs(p.numeric[:, :K])) > 10 * np.max(p.noise[:, :K]):
+        r.notes.append(f"an all-ones upstream gradient would be vacuous for {gname} (sum(out) "
+                       f"does not depend on {gname[1:]}); checked with random upstream gradients")
+    return r

@@ -1,0 +1,75 @@
+"""Bug-pattern hints: what a failing gradient most likely got wrong.
+
+Each hint is given only when the evidence supports it: the analytic values a and
+the numeric values n at the checked entries (arrays (R, K) over K upstream draws)
+must fit the pattern closely, e.g. a = -n (sign), a = c n (a constant factor),
+a = n except for zeros (a mask).
+"""
+
+import numpy as np
+
+FACTORS = {2.0: "2", 0.5: "1/2"}
+
+
+def shape_problem(gname, g, x):
+    """A message when gradient g cannot be x's gradient: None, wrong shape or dtype."""
+    if g is None:
+        return f"backward returned None for {gname}"
+    if not isinstance(g, np.ndarray):
+        return f"{gname} is a {type(g).__name__}; expected an ndarray of shape {x.shape}"
+    if g.shape != x.shape:
+        why = ": transposed?" if g.shape == x.shape[::-1] and g.ndim == 2 else \
+            " (broadcasting would hide this)" if g.size == x.size else ""
+        return f"{gname} has shape {g.shape}; expected {x.shape}, the shape of {gname[1:]}{why}"
+    if g.dtype != x.dtype:
+        return f"{gname} has dtype {g.dtype}; expected {x.dtype}, the dtype of {gname[1:]}"
+    return None
+
+
+def _fits(a, b, rtol=1e-3):
+    """a equals b up to rtol of their overall size."""
+    size = max(np.max(np.abs(b)), np.max(np.abs(a)), 1e-12)
+    return bool(np.max(np.abs(a - b)) <= rtol * size)
+
+
+def factor_hint(c, N):
+    """Name a constant factor c = analytic / numeric."""
+    if np.isclose(c, -1.0, rtol=1e-3):
+        return "sign flipped: your gradient is minus the numeric one"
+    names = dict(FACTORS)
+    if N and N > 2:
+        names[float(N)] = f"N = {N}: a missing average over the batch (divide by N)?"
+        names[1.0 / N] = f"1/N = 1/{N}: averaged twice over the batch?"
+    for value, label in names.items():
+        for sign, word in ((1, ""), (-1, "minus ")):
+            if np.isclose(c, sign * value, rtol=1e-3):
+                return f"off by a factor {word}{label}"
+    return f"off by a constant factor {c:.4g}"
+
+
+def diagnose(a, n, g, x, index, ones_ok, is_loss, N):
+    """The most specific hint that fits a failing gradient, or "".
+
+    g: the full analytic gradients, one per upstream draw, the all-ones draw last;
+    ones_ok: the all-ones draw passed (and was not vacuous); N: the batch size.
+    """
+    if not is_loss and all(np.array_equal(g[0], gk) for gk in g[1:]):
+        return "ignores dout: the same gradient for different upstream gradients"
+    if not is_loss and ones_ok:
+        return "right for an all-ones upstream gradient only: does it use dout?"
+    nn = float(np.sum(n * n))
+    if nn > 0:
+        c = float(np.sum(a * n) / nn)
+        if abs(c) > 1e-6 and _fits(a, c * n, 1e-4) and not np.isclose(c, 1.0, rtol=1e-6):
+            return factor_hint(c, N)
+    if x.ndim == 2 and x.shape[0] == x.shape[1]:
+        t = np.array([[gk.T[ix] for gk in g[: a.shape[1]]] for ix in index])
+        if _fits(t, n):
+            return "transposed: your gradient matches the numeric one transposed"
+    zero = np.all(a == 0, axis=1)
+    big = np.any(np.abs(n) > 1e-3 * np.max(np.abs(n)), axis=1)
+    if np.all(zero):
+        return "your gradient is all zeros: not computed or not accumulated?"
+    if np.any(zero & big) and _fits(a[~zero], n[~zero]):
+        return "zero where the numeric gradient is not (wrong mask, or a missing accumulation?)"
+    return ""

@@ -1,0 +1,117 @@
+"""Numeric probes and per-entry verdicts, shared by layer, loss and model checks.
+
+For every sampled entry x_i (step h = relative_step(x_i)) a probe evaluates the
+scalar projections f_k = sum(out * dout_k) of the output at x_i +- h and
+x_i +- h/2, for all upstream draws k at once, and derives
+
+    D(h)  = (f(x+h) - f(x-h)) / 2h          the numeric gradient
+    D(h/2)                                  its twin at half the step
+    fwd   = (f(x+h) - f(x)) / h,  bwd = (f(x) - f(x-h)) / h   one-sided slopes
+
+An entry passes when its relative error is within tol; otherwise it is a kink
+when the one-sided slopes disagree (a ReLU/max decision lies within the step)
+and the analytic value lies between them (a subgradient); inconclusive when the
+error is within the numeric side's own error estimate (|D(h) - D(h/2)| and the
+rounding bound eps |f| / h); a failure otherwise.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .numeric import relative_step
+
+PASS, INCONCLUSIVE, KINK, FAIL = 0, 1, 2, 3
+STATUS = ("pass", "inconclusive", "kink", "fail")
+EPS = np.finfo(np.float64).eps
+
+
+def default_tol(dtype):
+    """Relative tolerance for an analytic gradient computed in dtype."""
+    return 1e-7 if np.dtype(dtype).itemsize >= 8 else 1e-3
+
+
+def sample_indices(shape, max_checks, rng):
+    """Every index when the tensor is small, else one random index per equal stratum."""
+    size = int(np.prod(shape))
+    if max_checks is None or size <= max_checks:
+        flat = np.arange(size)
+    else:
+        edges = np.linspace(0, size, max_checks + 1).astype(np.int64)
+        flat = rng.integers(edges[:-1], edges[1:])
+    return [tuple(int(i) for i in np.unravel_index(f, shape)) for f in flat]
+
+
+@dataclass
+class Probe:
+    """Numeric evidence for the sampled entries of one input; arrays are (R, K)."""
+
+    index: list
+    value: np.ndarray       # (R,) input values
+    h: np.ndarray           # (R, 1) steps
+    numeric: np.ndarray     # D(h)
+    half: np.ndarray        # D(h/2)
+    fwd: np.ndarray
+    bwd: np.ndarray
+    fwd2: np.ndarray        # one-sided slopes at h/2
+    bwd2: np.ndarray
+    noise: np.ndarray       # rounding bound 8 eps (|f| + F) / h
+
+
+def probe(project, x, index, scale):
+    """Evaluate project (array -> (K,) projections) around x[ix] for each ix in index.
+
+    x is perturbed in place and restored in a finally; scale (K,) bounds the
+    magnitude of the summed terms, for the rounding estimate.
+    """
+    f0 = project()
+    R, K = len(index), len(f0)
+    vals = np.empty((4, R, K))
+    h = np.empty((R, 1))
+    values = np.empty(R)
+    for r, ix in enumerate(index):
+        old = x[ix]
+        values[r], h[r] = old, relative_step(old)
+        try:
+            for c, step in enumerate((h[r, 0], -h[r, 0], h[r, 0] / 2, -h[r, 0] / 2)):
+                x[ix] = old + step
+                vals[c, r] = project()
+        finally:
+            x[ix] = old
+    fp, fm, fp2, fm2 = vals
+    return Probe(
+        index=index, value=values, h=h,
+        numeric=(fp - fm) / (2 * h), half=(fp2 - fm2) / h,
+        fwd=(fp - f0) / h, bwd=(f0 - fm) / h,
+        fwd2=2 * (fp2 - f0) / h, bwd2=2 * (f0 - fm2) / h,
+        noise=8 * EPS * (np.abs(f0) + scale) / h,
+    )
+
+
+def classify(a, p, tol, floor, kink_side=None):
+    """Per-(entry, draw) status codes, relative and absolute errors for analytic a (R, K)."""
+    n = p.numeric
+    err = np.abs(a - n)
+    rel = err / np.maximum(np.abs(a) + np.abs(n), floor)
+    s = np.maximum.reduce([np.abs(p.fwd), np.abs(p.bwd), np.abs(n), np.full_like(n, floor)])
+    # smooth f: D(h) = D(h/2) + O(h^2) and fwd - bwd = h f'' + O(h^3), so halving h halves
+    # the one-sided gap; a kink within the step breaks one of the two
+    jump, jump2 = p.fwd - p.bwd, p.fwd2 - p.bwd2
+    spread = np.maximum(np.abs(n - p.half), np.abs(jump - 2 * jump2))
+    nonsmooth = spread > 10 * p.noise + 1e-6 * s
+    slack = tol * s + 3 * p.noise
+    inside = (a >= np.minimum(p.fwd, p.bwd) - slack) & (a <= np.maximum(p.fwd, p.bwd) + slack)
+    if kink_side in ("left", "right"):
+        # exactly at the kink both one-sided slopes are pure (same at h and h/2):
+        # the layer's convention says which of them the analytic value must be
+        exact = (np.abs(p.fwd - p.fwd2) <= 1e-3 * np.abs(jump) + slack) & (
+            np.abs(p.bwd - p.bwd2) <= 1e-3 * np.abs(jump) + slack)
+        side = p.bwd if kink_side == "left" else p.fwd
+        inside = np.where(exact, np.abs(a - side) <= slack, inside)
+    # near a kink D(h) and D(h/2) differ by the kink, not by noise
+    noisy = err <= 3 * np.maximum(p.noise, np.where(nonsmooth, 0.0, np.abs(n - p.half)))
+    status = np.full(a.shape, FAIL)
+    status[noisy] = INCONCLUSIVE
+    status[nonsmooth & inside] = KINK
+    status[rel <= tol] = PASS
+    return status, rel, err
