@@ -139,7 +139,7 @@ def _check_labels(path, labels, n):
     return labels
 
 
-def _find_batches(root):
+def _find_batches(root, origin=""):
     """Return (folder, reader, suffix) for the python or binary version under root."""
     root = Path(root)
     for folder in (root, root / "cifar-10-batches-py", root / "cifar-10-batches-bin"):
@@ -148,14 +148,14 @@ def _find_batches(root):
         if (folder / f"{BATCHES[0]}.bin").is_file():
             return folder, _read_binary_batch, ".bin"
     raise DataNotFoundError(
-        f"CIFAR-10 not found: {root} holds neither data_batch_1 (python version) nor "
+        f"CIFAR-10 not found: {root}{origin} holds neither data_batch_1 (python version) nor "
         f"data_batch_1.bin (binary version); {HOW_TO_GET}"
     )
 
 
-def _load_uint8(root):
+def _load_uint8(root, origin=""):
     """Xtr, Ytr, Xte, Yte with images as uint8 (N, 32, 32, 3)."""
-    folder, read, suffix = _find_batches(root)
+    folder, read, suffix = _find_batches(root, origin)
     parts = []
     for names in (BATCHES, [TEST_BATCH]):
         paths = [folder / f"{name}{suffix}" for name in names]
@@ -182,8 +182,13 @@ def load_CIFAR10(root, dtype=np.float64):
 
 
 def default_root():
-    """${HANDGRAD_CIFAR10} when set, else datasets/cifar-10-batches-py in this package."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_ROOT)
+    """${HANDGRAD_CIFAR10} when set, else datasets/cifar-10-batches-py in this package.
+
+    Returns (root, origin), origin saying where root came from for error messages.
+    """
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]), f" (from ${ENV_VAR})"
+    return DEFAULT_ROOT, f" (the default; ${ENV_VAR} is not set)"
 
 
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
@@ -200,7 +205,7 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     """
     func = "get_CIFAR10_data"
     dtype = check_float_dtype(func, dtype)
-    Xtr, Ytr, Xte, Yte = _load_uint8(default_root() if root is None else root)
+    Xtr, Ytr, Xte, Yte = _load_uint8(*default_root()) if root is None else _load_uint8(root)
     num_training, num_validation = check_split_sizes(
         func, len(Ytr), False, num_training=num_training, num_validation=num_validation
     )

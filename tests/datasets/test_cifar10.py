@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from datasets import DataFormatError, DataNotFoundError, get_CIFAR10_data, load_CIFAR10
+from datasets import DataFormatError, DataNotFoundError, cifar10, get_CIFAR10_data, load_CIFAR10
 
 NAMES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 
@@ -229,6 +229,13 @@ def test_get_CIFAR10_data_raw_float32_and_env_root(tmp_path, monkeypatch):
     assert data["X_train"].max() > 1                     # the 0..255 scale is kept
     with pytest.raises(ValueError, match="= 21 is more than the 20 available"):
         get_CIFAR10_data(num_training=11, num_validation=10, num_test=4)
+
+
+def test_get_CIFAR10_data_default_root_is_named_when_missing(tmp_path, monkeypatch):
+    monkeypatch.delenv("HANDGRAD_CIFAR10", raising=False)
+    monkeypatch.setattr(cifar10, "DEFAULT_ROOT", tmp_path / "cifar-10-batches-py")
+    with pytest.raises(DataNotFoundError, match=r"cifar-10-batches-py \(the default; "):
+        get_CIFAR10_data()
 
 
 def test_numpy1_spelling_of_the_array_globals_is_accepted(tmp_path):
