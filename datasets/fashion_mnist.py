@@ -49,6 +49,8 @@ def read_idx(path, ndim):
     try:
         with opener(path, "rb") as f:
             raw = f.read()
+    except FileNotFoundError as err:
+        raise DataNotFoundError(f"read_idx: {path} does not exist; {HOW_TO_GET}") from err
     except (OSError, EOFError) as err:                   # truncated or corrupt gzip
         raise DataFormatError(f"read_idx: cannot read {path}: {err}") from err
     magic = 0x800 + ndim

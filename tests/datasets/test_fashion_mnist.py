@@ -130,6 +130,8 @@ def test_read_idx_plain_file(tmp_path):
     path = tmp_path / "x-idx2-ubyte"
     write_idx(path, idx_bytes(np.arange(6).reshape(2, 3)))
     np.testing.assert_array_equal(read_idx(path, 2), [[0, 1, 2], [3, 4, 5]])
+    with pytest.raises(DataNotFoundError, match="y-idx2-ubyte does not exist"):
+        read_idx(tmp_path / "y-idx2-ubyte", 2)
 
 
 def test_get_fashion_mnist_data_from_forged_files(tmp_path):
