@@ -1,0 +1,24 @@
+"""Coursework: solution markers, the student release, and the grader.
+
+- markers: find '# BEGIN SOLUTION id' / '# END SOLUTION' with the tokenizer, cut, splice
+- notebooks: the same in notebook cells, Markdown answers, outputs stripped
+- spec: coursework.toml (blanks, points, graded tests)
+- build, verify: the release in memory, proof before writing, verification after
+- grader, worker, runner, checks, reports: one process per test, results.json, JUnit
+"""
+
+import os
+from pathlib import Path
+
+from .runner import GRADER_ROOT
+from .spec import SPEC_NAME
+
+
+def find_solution(start=None):
+    """The course root: the nearest folder from start upward with coursework.toml,
+    else the repository that holds this package."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SPEC_NAME).is_file():
+            return folder
+    return Path(GRADER_ROOT)

@@ -1,0 +1,188 @@
+"""The student version of a course, built in memory: files, blanks, manifest, leak check.
+
+Building is pure and deterministic: files are walked in sorted order, notebooks
+are written by nbformat with sorted keys, the manifest has no timestamps. The
+same solution tree gives byte-identical releases.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import markers, notebooks, spec
+
+MANIFEST = "release-manifest.json"
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def line_key(line):
+    """The hash of one line as the leak check sees it (surrounding spaces ignored)."""
+    return sha256(line.strip().encode("utf-8"))
+
+
+def _telling(line):
+    """A solution line worth guarding: not blank, not a hint, not a lone bracket."""
+    text = line.strip()
+    return len(text) >= 4 and not markers.HINT.match(line)
+
+
+@dataclass
+class Release:
+    course: spec.Course
+    files: dict = field(default_factory=dict)  # relpath -> bytes
+    blanks: list = field(default_factory=list)  # dicts, see manifest()
+    cut: set = field(default_factory=set)  # hashes of the solution lines cut out
+    kept: set = field(default_factory=set)  # hashes of solution lines outside the blocks
+    warnings: list = field(default_factory=list)
+
+    @property
+    def leak_keys(self):
+        """Lines that exist only inside solution blocks: none may appear in the release."""
+        return self.cut - self.kept
+
+
+def walk(course, skip=()):
+    """Released relpaths under course.root, sorted; `skip` holds folders to leave out."""
+    skip = {Path(p).resolve() for p in skip}
+    found = []
+    for top, dirs, names in os.walk(course.root):
+        rel_top = Path(top).relative_to(course.root)
+        dirs[:] = sorted(d for d in dirs if (Path(top) / d).resolve() not in skip
+                         and course.is_released((rel_top / d).as_posix()))
+        rels = [(rel_top / n).as_posix() for n in names]
+        found += [rel for rel in rels if course.is_released(rel)]
+    return sorted(found)
+
+
+def build(course, skip=()):
+    """Return the Release of course (nothing written)."""
+    release = Release(course)
+    for rel in walk(course, skip):
+        data = (course.root / rel).read_bytes()
+        if rel.endswith(".py") and b"BEGIN SOLUTION" in data:
+            data = _cut_python(release, rel, data.decode("utf-8"))
+        elif rel.endswith(".ipynb"):
+            data = _cut_notebook(release, rel, data.decode("utf-8"))
+        release.files[rel] = data
+    _check_against_spec(release)
+    return release
+
+
+def _cut_python(release, rel, source):
+    student, blocks, ranges = markers.cut(source, rel)
+    inside = {row for b in blocks for row in range(b.begin, b.end + 1)}
+    lines = source.splitlines()
+    release.kept |= {line_key(ln) for row, ln in enumerate(lines, 1) if row not in inside}
+    for block, (first, last) in zip(blocks, ranges, strict=True):
+        release.cut |= {line_key(ln) for ln in block.body if _telling(ln)}
+        release.blanks.append({"id": block.id, "file": rel, "lines": [first, last],
+                               "solution_lines": [block.begin, block.end],
+                               "hints": len(block.hints)})
+    return student.encode("utf-8")
+
+
+def _cut_notebook(release, rel, text):
+    student, blocks, cut_lines, kept = notebooks.cut(text, rel)
+    release.cut |= {line_key(ln) for ln in cut_lines if _telling(ln)}
+    release.kept |= {line_key(ln) for ln in kept}
+    for cell, block, (first, last) in blocks:
+        release.blanks.append({"id": block.id, "file": rel, "cell": cell, "lines": [first, last],
+                               "solution_lines": [block.begin, block.end],
+                               "hints": len(block.hints)})
+    return student.encode("utf-8")
+
+
+def _check_against_spec(release):
+    """Every declared blank found once, in its file; undeclared ones only warned about."""
+    declared = release.course.blanks
+    where = {}
+    for blank in release.blanks:
+        if blank["id"] in where:
+            raise markers.MarkerError(f"blank {blank['id']!r} is marked twice: "
+                                      f"in {where[blank['id']]} and {blank['file']}")
+        where[blank["id"]] = blank["file"]
+        points = sum(t.max_score for t in release.course.tests if t.blank == blank["id"])
+        blank["points"] = points
+        blank["tests"] = [t.name for t in release.course.tests if t.blank == blank["id"]]
+        if blank["id"] not in declared:
+            release.warnings.append(f"{blank['file']}: blank {blank['id']!r} is not in "
+                                    f"{spec.SPEC_NAME} (it scores no points)")
+    for bid, info in declared.items():
+        if bid not in where:
+            raise spec.SpecError(f"{spec.SPEC_NAME}: blank {bid!r} has no "
+                                 f"'# BEGIN SOLUTION {bid}' marker in {info['file']}")
+        if where[bid] != info["file"]:
+            raise spec.SpecError(f"{spec.SPEC_NAME}: blank {bid!r} is declared in {info['file']} "
+                                 f"but marked in {where[bid]}")
+
+
+def manifest(release):
+    """release-manifest.json: blanks (ids, files, line ranges, points) and file hashes."""
+    data = {
+        "manifest_version": 1,
+        "course": release.course.name,
+        "blanks": release.blanks,
+        "files": {rel: sha256(data) for rel, data in release.files.items()},
+    }
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def text_lines(rel, data):
+    """The lines of a released file as the leak scan reads them (binary files: none)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    return notebooks.cell_lines(text) if rel.endswith(".ipynb") else text.splitlines()
+
+
+def leaks(files, keys):
+    """[(relpath, line number)] of every released line that is a solution line."""
+    return [(rel, row) for rel, data in files.items()
+            for row, line in enumerate(text_lines(rel, data), 1) if line_key(line) in keys]
+
+
+def write(release, out):
+    """Write the release into out (empty, or holding an earlier release it replaces)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        if not (out / MANIFEST).is_file():
+            raise FileExistsError(f"release: {out} is not empty and holds no {MANIFEST}; "
+                                  "refusing to overwrite it")
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for rel, data in [*release.files.items(), (MANIFEST, manifest(release))]:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def read_tree(out, course):
+    """{relpath: bytes} of the files in out that a release would hold."""
+    files = {}
+    for top, dirs, names in os.walk(out):
+        rel_top = Path(top).relative_to(out)
+        dirs[:] = sorted(d for d in dirs if course.is_released((rel_top / d).as_posix()))
+        for name in sorted(names):
+            files[(rel_top / name).as_posix()] = (Path(top) / name).read_bytes()
+    files.pop(MANIFEST, None)
+    return files
+
+
+def drift(release, out):
+    """What differs between the release and the tree in out: [] when up to date."""
+    on_disk = read_tree(out, release.course)
+    problems = [f"missing: {rel}" for rel in release.files if rel not in on_disk]
+    problems += [f"differs: {rel}" for rel, data in release.files.items()
+                 if rel in on_disk and on_disk[rel] != data]
+    problems += [f"extra: {rel}" for rel in on_disk if rel not in release.files]
+    manifest_path = Path(out) / MANIFEST
+    if not manifest_path.is_file() or manifest_path.read_bytes() != manifest(release):
+        problems.append(f"differs: {MANIFEST}")
+    return problems

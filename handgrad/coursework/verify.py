@@ -1,0 +1,99 @@
+"""Proof before a release is written, verification after.
+
+prove: the public and hidden tests pass on the solution tree.
+verify: in the written release every .py compiles, no solution line leaked
+(line hashes), the public tests fail only where a blank raises (not attempted,
+never an import or collection error), and each notebook runs until its first
+blank (or to its end).
+"""
+
+import json
+import os
+import tempfile
+from fnmatch import fnmatch
+from pathlib import Path
+
+from . import build, runner
+
+
+def _pytest(tree, paths, timeout, memory_mb):
+    """Run pytest on paths inside tree (one process); return its outcomes payload."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "outcomes.json"
+        outcome = runner.run("pytest", tree, result, *paths, cwd=tree, timeout=timeout,
+                             memory_mb=memory_mb, env={"PYTHONPATH": os.pathsep.join(
+                                 [str(tree), runner.GRADER_ROOT])})
+        if outcome.timed_out:
+            return {"exit": None, "outcomes": {}, "log": f"timed out after {timeout} s"}
+        if not result.is_file():
+            return {"exit": outcome.returncode, "outcomes": {}, "log": outcome.stderr[-3000:]}
+        payload = json.loads(result.read_text(encoding="utf-8"))
+        payload["log"] = outcome.stdout[-3000:]
+        return payload
+
+
+def _existing(root, paths):
+    return [p for p in paths if (Path(root) / p).exists()]
+
+
+def prove(course, timeout=1800, memory_mb=4096):
+    """[] when the public and hidden tests pass on the solution, else the problems."""
+    paths = _existing(course.root, [*course.public_tests, course.hidden_tests])
+    if not paths:
+        return []
+    payload = _pytest(course.root, paths, timeout, memory_mb)
+    bad = [f"{node}: {status}" for node, (status, _) in payload["outcomes"].items()
+           if status not in ("passed", "skipped")]
+    if payload["exit"] not in (0, 5) and not bad:
+        bad = [f"pytest exited with {payload['exit']}:\n{payload['log']}"]
+    return [f"the solution fails a test: {b}" for b in bad]
+
+
+def verify(release, out, timeout=1800, memory_mb=4096):
+    """[] when the written release in out is sound, else the problems."""
+    out = Path(out).resolve()
+    on_disk = build.read_tree(out, release.course)
+    problems = _compile(on_disk, out)
+    problems += [f"solution line leaked: {rel}:{row}"
+                 for rel, row in build.leaks(on_disk, release.leak_keys)]
+    paths = _existing(out, release.course.public_tests)
+    if paths:
+        payload = _pytest(out, paths, timeout, memory_mb)
+        problems += [f"public test {node} is {status} in the release, not 'not attempted'"
+                     + (f":\n{text[-1500:]}" if status == "error" else "")
+                     for node, (status, text) in payload["outcomes"].items()
+                     if status in ("failed", "error")]
+        if payload["exit"] not in (0, 1, 5):
+            problems.append(f"public tests: pytest exited with {payload['exit']}:\n"
+                            f"{payload['log']}")
+    for rel in on_disk:
+        if any(fnmatch(rel, pat) for pat in release.course.notebooks):
+            problems += _run_notebook(release.course, out, rel, timeout, memory_mb)
+    return problems
+
+
+def _compile(files, out):
+    problems = []
+    for rel, data in files.items():
+        if rel.endswith(".py"):
+            try:
+                compile(data, str(out / rel), "exec")
+            except SyntaxError as err:
+                problems.append(f"does not compile: {rel}:{err.lineno}: {err.msg}")
+    return problems
+
+
+def _run_notebook(course, out, rel, timeout, memory_mb):
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "notebook.json"
+        env = {"PYTHONPATH": os.pathsep.join([str(out), runner.GRADER_ROOT]),
+               **course.notebook_env}
+        outcome = runner.run("notebook", out / rel, result, timeout, cwd=out,
+                             timeout=timeout, memory_mb=memory_mb, env=env)
+        if outcome.timed_out or not result.is_file():
+            return [f"notebook {rel} did not finish: {outcome.stderr[-1500:]}"]
+        stopped = json.loads(result.read_text(encoding="utf-8"))["stopped"]
+    if stopped and stopped["ename"] != "NotImplementedError":
+        return [f"notebook {rel} stops at cell {stopped['cell']} with {stopped['ename']}: "
+                f"{stopped['evalue']} (before any blank)"]
+    return []
