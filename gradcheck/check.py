@@ -17,7 +17,7 @@ import inspect
 import numpy as np
 
 from .hints import diagnose, shape_problem
-from .probe import FAIL, INCONCLUSIVE, KINK, PASS, classify, default_tol, probe, sample_indices
+from .probe import FAIL, classify, default_tol, gradient_result, probe, sample_indices
 from .report import GradientCheck, LayerCheck
 
 
@@ -226,29 +226,7 @@ def _verdict(gname, a, p, g, x, tol, kink_side, num_worst, is_loss, N):
     K = a.shape[1] - 1
     floor = max(1e-8, 100 * np.finfo(g[0].dtype).eps * float(np.max(np.abs(p.numeric))))
     status, rel, err = classify(a, p, tol, floor, kink_side)
-    entry = status[:, :K].max(axis=1)
-    judged = (status[:, :K] == PASS) | (status[:, :K] == FAIL)    # errors of judged entries
-    judged = judged if judged.any() else status[:, :K] != KINK
-    r = GradientCheck(
-        gname, "pass", tolerance=tol, checked=len(entry),
-        max_rel_error=float(rel[:, :K][judged].max(initial=0.0)),
-        max_abs_error=float(err[:, :K][judged].max(initial=0.0)),
-        failed=int(np.sum(entry == FAIL)), kinks=int(np.sum(entry == KINK)),
-        inconclusive=int(np.sum(entry == INCONCLUSIVE)),
-    )
-    if r.failed:
-        r.verdict = "fail"
-    elif not np.any(entry == PASS):
-        r.verdict = "kink" if r.kinks else "inconclusive"
-    worst_draw = np.argmax(np.where(judged, rel[:, :K], -1.0), axis=1)
-    order = np.lexsort((-rel[np.arange(len(entry)), worst_draw], -entry))
-    r.worst = [
-        {"index": list(p.index[i]), "value": float(p.value[i]),
-         "analytic": float(a[i, worst_draw[i]]), "numeric": float(p.numeric[i, worst_draw[i]]),
-         "rel_error": float(rel[i, worst_draw[i]]), "status": ("pass", "inconclusive", "kink",
-                                                               "fail")[entry[i]]}
-        for i in order[:num_worst]
-    ]
+    r = gradient_result(gname, a, p, status, rel, err, K, tol, num_worst)
     vacuous = np.max(np.abs(p.numeric[:, K])) <= 10 * np.max(p.noise[:, K])
     ones_ok = not vacuous and np.all(status[:, K] != FAIL)
     if r.verdict == "fail":
