@@ -18,6 +18,7 @@ def parse(argv):
                    "(default: the nearest one above the current folder, else this repository)")
     p.add_argument("--splice", action="store_true", help="grade only the code inside each "
                    "blank's guards, put into the pristine release")
+    p.add_argument("--jobs", type=int, help="test processes at once (default: CPU count)")
     return p.parse_args(argv)
 
 
@@ -26,7 +27,7 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         entries, note = grader.grade(args.submission, args.solution or find_solution(),
-                                     use_splice=args.splice)
+                                     use_splice=args.splice, jobs=args.jobs)
     except (spec.SpecError, RuntimeError) as err:
         print(f"handgrad grade: {err}", file=sys.stderr)
         return 2

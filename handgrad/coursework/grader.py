@@ -9,9 +9,11 @@ sys.path.
 """
 
 import json
+import os
 import shutil
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from . import build, markers, runner, spec
@@ -125,8 +127,11 @@ def reference(course, refdir, tmp):
                            f"{done.stderr[-3000:]}")
 
 
-def grade(submission, solution, use_splice=False):
-    """Return (entries, note) for a submission; a broken submission scores 0 with the reason."""
+def grade(submission, solution, use_splice=False, jobs=None):
+    """Return (entries, note) for a submission; a broken submission scores 0 with the reason.
+
+    jobs: how many test processes run at once (default: the number of CPUs).
+    """
     course = spec.load(solution)
     with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
         tmp = Path(tmp)
@@ -143,9 +148,11 @@ def grade(submission, solution, use_splice=False):
             note = f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks."
         (tmp / "ref").mkdir()
         reference(course, tmp / "ref", tmp)
-        entries = []
-        for index, test in enumerate(course.tests):
-            entries += _entries(test, _run_test(course, index, test, tree, tmp / "ref", tmp))
+        with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+            verdicts = pool.map(lambda it: _run_test(course, *it, tree, tmp / "ref", tmp),
+                                enumerate(course.tests))
+            entries = [e for test, v in zip(course.tests, verdicts, strict=True)
+                       for e in _entries(test, v)]
         shutil.rmtree(tmp / "ref")
     broken = [e for e in entries if e.output.startswith("the submission does not import")]
     if broken:

@@ -102,6 +102,9 @@ def load(root):
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: {err}") from err
     course = dict(data.get("course", {}))
+    unknown = sorted(set(course) - {"name", "instructor_only", *_COURSE_KEYS})
+    if unknown:
+        raise SpecError(f"{SPEC_NAME}: unknown [course] keys {unknown}")
     blanks = {bid: dict(b) for bid, b in data.get("blanks", {}).items()}
     for bid, blank in blanks.items():
         if "file" not in blank:
