@@ -30,3 +30,27 @@ from .normalization import (
     layernorm_forward,
 )
 from .sandwich import affine_relu_backward, affine_relu_forward
+
+# isort: split
+# convolutional layers: conv, pool, spatial normalization, conv sandwiches
+from .conv import conv_backward_fast, conv_backward_naive, conv_forward_fast, conv_forward_naive
+from .conv_sandwich import (
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+)
+from .pool import (
+    max_pool_backward_fast,
+    max_pool_backward_naive,
+    max_pool_forward_fast,
+    max_pool_forward_naive,
+)
+from .spatial_norm import (
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)
