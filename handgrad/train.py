@@ -23,7 +23,7 @@ RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 # Defaults per dataset, then per (model, dataset): measured to reach the targets quickly.
 DEFAULTS = {
     "digits": {"epochs": 30, "batch_size": 50, "learning_rate": 3e-3, "weight_scale": 0.1},
-    "fashion-mnist": {"epochs": 10, "batch_size": 200, "learning_rate": 1e-3,
+    "fashion-mnist": {"epochs": 6, "batch_size": 200, "learning_rate": 1e-3,
                       "weight_scale": 0.05},
     "cifar10": {"epochs": 10, "batch_size": 200, "learning_rate": 1e-3, "weight_scale": 0.01},
     "spiral": {"epochs": 100, "batch_size": 30, "learning_rate": 1e-2, "weight_scale": 0.5},
@@ -100,6 +100,9 @@ def _run(args):
     start = time.perf_counter()
     opts, out = _resume_options(args) if args["resume"] else _new_options(args)
     data = _load_data(opts)
+    if not args["resume"]:
+        os.makedirs(out, exist_ok=True)
+        _write_json(os.path.join(out, "options.json"), opts)
     np.random.seed(opts["seed"])  # noqa: NPY002 - models draw weights from the global state
     model = _build_model(opts, data)
     solver = _make_solver(opts, args, out, model, data)
@@ -127,7 +130,7 @@ def _run(args):
 
 def _new_options(args):
     """Fill the options the user left out and check them; return (options, out folder)."""
-    given = {k: v for k, v in args.items() if v not in (None, False)}
+    given = {k: v for k, v in args.items() if v is not None and v is not False}
     dataset = given.get("dataset", COMMON["dataset"])
     model = given.get("model", COMMON["model"])
     opts = {**COMMON, **DEFAULTS[dataset], **MODEL_DEFAULTS.get((model, dataset), {})}
@@ -137,8 +140,6 @@ def _new_options(args):
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)) and not args["force"]:
         raise UsageError(f"output folder {out} exists; pass --force to write into it "
                          "or choose another --out")
-    os.makedirs(out, exist_ok=True)
-    _write_json(os.path.join(out, "options.json"), opts)
     return opts, out
 
 
@@ -181,7 +182,7 @@ def _resume_options(args):
     """Options of the run in --resume DIR, with --epochs/--data-dir/--quiet applied."""
     out = args["resume"]
     extra = [k for k, v in args.items()
-             if v not in (None, False) and k not in (*RESUME_OPTIONS, "resume")]
+             if v is not None and v is not False and k not in (*RESUME_OPTIONS, "resume")]
     if extra:
         raise UsageError(f"--{extra[0].replace('_', '-')} cannot be combined with --resume "
                          f"(the run's options come from {out}/options.json); only "
