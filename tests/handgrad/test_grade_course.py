@@ -1,0 +1,125 @@
+"""handgrad grade on the example course: untouched, solved, one planted bug, broken, stuck."""
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+
+from handgrad import grade
+from handgrad.coursework import build, example, markers, spec
+
+LIB = "toylib/__init__.py"
+
+
+@pytest.fixture(scope="module")
+def course_and_release(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    course = example.write(base / "course")
+    build.write(build.build(spec.load(course)), base / "release")
+    return course, base / "release"
+
+
+def _solved(course, release, dest):
+    """A student tree: the release with the solution's code typed into every guard."""
+    tree = shutil.copytree(release, dest)
+    source = (course / LIB).read_text()
+    answers = {b.id: b.body for b in markers.find_blocks(source, LIB)}
+    text, _ = markers.splice((release / LIB).read_text(), answers, LIB)
+    (tree / LIB).write_text(text)
+    return tree
+
+
+def _grade(submission, course, out, *extra):
+    code = grade.main([str(submission), "--solution", str(course), "--out", str(out), *extra])
+    results = json.loads((out / "results.json").read_text())
+    outcomes = {t["name"]: t["extra_data"]["outcome"] for t in results["tests"]}
+    return code, results, outcomes
+
+
+def test_untouched_release_scores_zero_all_not_attempted(course_and_release, tmp_path, capsys):
+    course, release = course_and_release
+    code, results, outcomes = _grade(release, course, tmp_path)
+    assert code == 1
+    assert results["score"] == 0
+    assert set(outcomes.values()) == {"not attempted"}
+    assert len(outcomes) == 11
+    hidden = [t for t in results["tests"] if t["visibility"] == "after_due_date"]
+    assert [t["name"] for t in hidden] == ["relu_backward at the kink", "softmax_loss at 1e4"]
+    assert "2 more tests (2 points)" in results["output"]
+    assert all(t["status"] == "failed" for t in results["tests"])
+    assert capsys.readouterr().out.rstrip().endswith("0 passed, 11 failed (11 not attempted)")
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "11"
+    assert suite.get("failures") == "11"
+
+
+def test_solution_scores_full_marks(course_and_release, tmp_path, capsys):
+    course, _ = course_and_release
+    code, results, outcomes = _grade(course, course, tmp_path)
+    assert code == 0
+    assert results["score"] == 15
+    assert set(outcomes.values()) == {"passed"}
+    assert capsys.readouterr().out.rstrip().endswith("11 passed, 0 failed")
+
+
+def test_a_planted_bug_costs_only_its_gradient(course_and_release, tmp_path):
+    course, release = course_and_release
+    tree = _solved(course, release, tmp_path / "student" / "handin")
+    lib = tree / LIB
+    lib.write_text(lib.read_text().replace("db = dout.sum(axis=0)", "db = 2 * dout.sum(axis=0)"))
+    (tree / "tests/test_toy_public.py").write_text("def test_cheat():\n    assert True\n")
+    archive = tmp_path / "handin.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(tree.rglob("*")):
+            zf.write(path, path.relative_to(tmp_path / "student").as_posix())
+    code, results, outcomes = _grade(archive, course, tmp_path / "out", "--splice")
+    assert code == 1
+    assert {name for name, o in outcomes.items() if o != "passed"} == {"affine_backward: db"}
+    assert results["score"] == 14
+    db = next(t for t in results["tests"] if t["name"] == "affine_backward: db")
+    assert "differs from the solution" in db["output"]
+    assert "Spliced the code of 4 of 4 blanks" in results["output"]
+
+
+def test_a_submission_that_does_not_import_gets_zero_and_the_reason(course_and_release,
+                                                                   tmp_path):
+    course, release = course_and_release
+    tree = shutil.copytree(release, tmp_path / "broken")
+    (tree / LIB).write_text("import numpy_typo_module\n" + (tree / LIB).read_text())
+    code, results, outcomes = _grade(tree, course, tmp_path / "out")
+    assert code == 1
+    assert results["score"] == 0
+    assert set(outcomes.values()) == {"error"}
+    assert "does not import" in results["output"]
+    assert "numpy_typo_module" in results["output"]
+    hidden = [t for t in results["tests"] if t["visibility"] == "after_due_date"]
+    assert all("Traceback" not in t["output"] for t in hidden)
+
+
+def test_an_unreadable_submission_still_gets_results(course_and_release, tmp_path):
+    course, _ = course_and_release
+    junk = tmp_path / "handin.zip"
+    junk.write_bytes(b"not a zip")
+    code, results, outcomes = _grade(junk, course, tmp_path / "out")
+    assert code == 1
+    assert results["score"] == 0
+    assert "cannot be read" in results["output"]
+    assert set(outcomes.values()) == {"error"}
+
+
+def test_a_stuck_blank_times_out_alone(course_and_release, tmp_path):
+    course, release = course_and_release
+    quick = shutil.copytree(course, tmp_path / "course")
+    toml = quick / "coursework.toml"
+    toml.write_text(toml.read_text().replace("timeout = 20", "timeout = 4"))
+    tree = _solved(quick, release, tmp_path / "stuck")
+    lib = tree / LIB
+    lib.write_text(lib.read_text().replace("dx = dout * (x > 0)", "while True:\n        pass"))
+    code, _, outcomes = _grade(tree, quick, tmp_path / "out", "--splice")
+    assert code == 1
+    stuck = {name for name, o in outcomes.items() if o == "timed out"}
+    assert stuck == {"relu_backward: dx", "relu_backward public example",
+                     "relu_backward at the kink"}
+    assert all(o == "passed" for name, o in outcomes.items() if name not in stuck)
