@@ -230,7 +230,11 @@ def _verdict(gname, a, p, g, x, tol, kink_side, num_worst, is_loss, N):
     vacuous = np.max(np.abs(p.numeric[:, K])) <= 10 * np.max(p.noise[:, K])
     ones_ok = not vacuous and np.all(status[:, K] != FAIL)
     if r.verdict == "fail":
-        r.hint = diagnose(a[:, :K], p.numeric[:, :K], g, x, p.index, ones_ok, is_loss, N)
+        failing = np.any(status[:, :K] == FAIL, axis=1)
+        gap = np.abs(p.fwd - p.bwd) > 1e-2 * np.maximum(np.abs(p.fwd), np.abs(p.bwd))
+        at_kinks = bool(np.all(np.all(gap[:, :K], axis=1)[failing]))
+        r.hint = diagnose(a[:, :K], p.numeric[:, :K], g, x, p.index, ones_ok, is_loss, N,
+                          only_at_kinks=at_kinks)
     if not is_loss and vacuous and np.max(np.abs(p.numeric[:, :K])) > 10 * np.max(p.noise[:, :K]):
         r.notes.append(f"an all-ones upstream gradient would be vacuous for {gname} (sum(out) "
                        f"does not depend on {gname[1:]}); checked with random upstream gradients")

@@ -47,12 +47,18 @@ def factor_hint(c, N):
     return f"off by a constant factor {c:.4g}"
 
 
-def diagnose(a, n, g, x, index, ones_ok, is_loss, N):
+def diagnose(a, n, g, x, index, ones_ok, is_loss, N, only_at_kinks=False):
     """The most specific hint that fits a failing gradient, or "".
 
     g: the full analytic gradients, one per upstream draw, the all-ones draw last;
-    ones_ok: the all-ones draw passed (and was not vacuous); N: the batch size.
+    ones_ok: the all-ones draw passed (and was not vacuous); N: the batch size;
+    only_at_kinks: every failing entry sits exactly at a kink.
     """
+    if only_at_kinks:
+        return ("wrong only at a kink (an input exactly at 0, or a tie): check the mask's "
+                "comparison, > versus >= (ReLU: gradient 0 where x <= 0; max: a tie goes to x)")
+    if all(np.all(gk == 0) for gk in g) and np.any(n != 0):
+        return "your gradient is all zeros: not computed or not accumulated?"
     if not is_loss and all(np.array_equal(g[0], gk) for gk in g[1:]):
         return "ignores dout: the same gradient for different upstream gradients"
     if not is_loss and ones_ok:
@@ -68,8 +74,6 @@ def diagnose(a, n, g, x, index, ones_ok, is_loss, N):
             return "transposed: your gradient matches the numeric one transposed"
     zero = np.all(a == 0, axis=1)
     big = np.any(np.abs(n) > 1e-3 * np.max(np.abs(n)), axis=1)
-    if np.all(zero):
-        return "your gradient is all zeros: not computed or not accumulated?"
     if np.any(zero & big) and _fits(a[~zero], n[~zero]):
         return "zero where the numeric gradient is not (wrong mask, or a missing accumulation?)"
     return ""
