@@ -11,6 +11,8 @@ import numpy as np
 from layers import (
     affine_backward,
     affine_forward,
+    affine_relu_backward,
+    affine_relu_forward,
     batchnorm_backward_alt,
     batchnorm_forward,
     dropout_backward,
@@ -52,17 +54,15 @@ class TwoLayerNet(Model):
         """
         W1, b1, W2, b2 = (self.params[name] for name in ("W1", "b1", "W2", "b2"))
         X = as_input(X, W1)
-        a1, fc1_cache = affine_forward(X, W1, b1)        # (N, H)
-        h1, relu1_cache = relu_forward(a1)               # (N, H)
-        scores, fc2_cache = affine_forward(h1, W2, b2)   # (N, C)
+        h1, h1_cache = affine_relu_forward(X, W1, b1)          # (N, H)
+        scores, scores_cache = affine_forward(h1, W2, b2)      # (N, C)
         if y is None:
             return scores
 
         loss, dscores = softmax_loss(scores, y)
         grads = {}
-        dh1, grads["W2"], grads["b2"] = affine_backward(dscores, fc2_cache)
-        da1 = relu_backward(dh1, relu1_cache)
-        _, grads["W1"], grads["b1"] = affine_backward(da1, fc1_cache, need_dx=False)
+        dh1, grads["W2"], grads["b2"] = affine_backward(dscores, scores_cache)
+        _, grads["W1"], grads["b1"] = affine_relu_backward(dh1, h1_cache, need_dx=False)
 
         # L2 on the weights only: loss += 0.5 reg sum(W^2), so dW += reg W
         loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
