@@ -94,15 +94,14 @@ class Model:
         """Load an archive written by save (or any .npz with the same keys and shapes)."""
         path = os.fspath(path)
         func = f"{type(self).__name__}.load"
-        try:
-            with np.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as f:
+            try:
+                archive = np.load(f, allow_pickle=False)
+                if not isinstance(archive, np.lib.npyio.NpzFile):
+                    raise ValueError("it holds a single array (an .npy file)")
                 state = {key: archive[key] for key in archive.files}
-        except FileNotFoundError:
-            raise
-        except AttributeError as err:  # np.load gave a bare array: an .npy file
-            raise ValueError(f"{func}: {path!r} is an .npy array, not an .npz archive") from err
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+                raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
         return self.load_state_dict(state, source=f"file {path!r}")
 
 
