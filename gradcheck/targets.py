@@ -42,14 +42,21 @@ class TargetError(Exception):
 
 
 def load_file(path):
-    """Import a Python file as a module; SyntaxError reported with file and line."""
+    """Import a Python file as a module; SyntaxError reported with file and line.
+
+    Relative imports (`from ._checks import ...` in a copy of a layers file)
+    resolve in the file's own package when its folder is one, else in `layers`.
+    """
     path = Path(path)
     if not path.is_file():
         raise TargetError(f"gradcheck: no such file: {path}")
-    name = f"gradcheck_target_{abs(hash(str(path.resolve())))}"
+    in_package = (path.parent / "__init__.py").is_file()
+    package = path.parent.name if in_package else "layers"
+    name = f"{package}._gradcheck_target_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent.resolve()))       # sibling imports of the file work
+    root = path.parent.parent if in_package else path.parent
+    sys.path.insert(0, str(root.resolve()))       # the file's package or siblings import
     try:
         spec.loader.exec_module(module)
     except SyntaxError as err:
