@@ -115,7 +115,7 @@ def _run(args):
         print(f"handgrad train: interrupted at iteration {solver.iteration}; continue with: "
               f"handgrad train --resume {out}", file=sys.stderr)
         return 130
-    metrics = _write_results(opts, out, solver, data, time.perf_counter() - start)
+    metrics = _write_results(opts, out, solver, data, start)
     print(f"train acc {metrics['train_acc']:.4f}  val acc {metrics['val_acc']:.4f}  "
           f"test acc {metrics['test_acc']:.4f}  ({metrics['seconds']:.1f} s, "
           f"{metrics['epochs']} epochs)")
@@ -272,21 +272,25 @@ def _train(solver):
 # Results ----------------------------------------------------------------------------
 
 
-def _write_results(opts, out, solver, data, seconds):
-    """Write model.npz, curves.png and metrics.json; return the metrics."""
+def _write_results(opts, out, solver, data, start):
+    """Write model.npz, curves.png and metrics.json; return the metrics.
+
+    seconds in metrics.json counts from start (perf_counter) to the end of the
+    final accuracy checks: data loading, training, evaluation and plots.
+    """
     from solver.plots import plot_history
 
     model = solver.model
     model.save(os.path.join(out, "model.npz"))
     title = f"{opts['model']} on {opts['dataset']}"
     plot_history(solver, title).savefig(os.path.join(out, "curves.png"), dpi=100)
+    acc = {f"{part}_acc": solver.check_accuracy(data[f"X_{part}"], data[f"y_{part}"])
+           for part in ("train", "val", "test")}
     metrics = {
         "model": opts["model"],
         "dataset": opts["dataset"],
-        "train_acc": solver.check_accuracy(data["X_train"], data["y_train"]),
-        "val_acc": solver.check_accuracy(data["X_val"], data["y_val"]),
-        "test_acc": solver.check_accuracy(data["X_test"], data["y_test"]),
-        "seconds": round(seconds, 3),
+        **acc,
+        "seconds": round(time.perf_counter() - start, 3),
         "epochs": solver.epoch,
         "iterations": solver.iteration,
         "final_loss": solver.loss_history[-1] if solver.loss_history else None,

@@ -156,3 +156,15 @@ def test_help_and_dispatch(capsys):
     assert "--resume DIR" in capsys.readouterr().out
     assert cli.main(["train", "--epochs", "0"]) == 2
     assert "--epochs is 0" in capsys.readouterr().err
+
+
+def test_diverging_run_stops_with_one_line_and_keeps_best(tmp_path, capsys):
+    code, _, err = run(capsys, "--update-rule", "sgd", "--lr", "1e6", "--quiet",
+                         "--out", tmp_path / "d")
+    assert code == 1
+    assert err.startswith("handgrad train: Solver.train: the loss is ")
+    assert "training stopped" in err
+    assert err.count("\n") == 1
+    metrics = read_json(tmp_path / "d" / "metrics.json")
+    assert metrics["stopped_early"] in err
+    assert all(np.all(np.isfinite(v)) for v in npz(tmp_path / "d" / "model.npz").values())
