@@ -113,11 +113,12 @@ def test_a_stuck_blank_times_out_alone(course_and_release, tmp_path):
     course, release = course_and_release
     quick = shutil.copytree(course, tmp_path / "course")
     toml = quick / "coursework.toml"
-    toml.write_text(toml.read_text().replace("timeout = 20", "timeout = 4"))
+    # 10 s of wall time: a loaded CI machine must not time out the healthy tests.
+    toml.write_text(toml.read_text().replace("timeout = 20", "timeout = 10"))
     tree = _solved(quick, release, tmp_path / "stuck")
     lib = tree / LIB
     lib.write_text(lib.read_text().replace("dx = dout * (x > 0)", "while True:\n        pass"))
-    code, _, outcomes = _grade(tree, quick, tmp_path / "out", "--splice")
+    code, _, outcomes = _grade(tree, quick, tmp_path / "out", "--splice", "--jobs", "3")
     assert code == 1
     stuck = {name for name, o in outcomes.items() if o == "timed out"}
     assert stuck == {"relu_backward: dx", "relu_backward public example",
