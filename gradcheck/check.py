@@ -148,6 +148,7 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
             return np.asarray(forward(*box.fresh(work64))[0], dtype=np.float64).ravel()
 
         scale = np.abs(U) @ np.abs(evaluate())
+        floor = entry_floor(dtype, [gk for g in grads if g is not None for gk in g])
         rng = np.random.default_rng((seed, 2))      # streams apart from the inputs' seed
         for (pos, gname), g in zip(slots, grads, strict=True):
             if g is None or gname not in wrt:
@@ -155,8 +156,9 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
             index = sample_indices(work64[pos].shape, max_checks, rng)
             p = probe(lambda: U @ evaluate(), work64[pos], index, scale)
             a = np.array([[gk[ix] for gk in g] for ix in index], dtype=np.float64)
-            lc.results.append(_verdict(gname, a, p, g, work[pos], tol, kink_side.get(gname),
-                                       num_worst, is_loss, N=len(work[slots[0][0]])))
+            lc.results.append(_verdict(gname, a, p, g, work[pos], tol, floor,
+                                       kink_side.get(gname), num_worst, is_loss,
+                                       N=len(work[slots[0][0]])))
     order = {name: i for i, name in enumerate(["forward", "backward"] + [g for _, g in slots])}
     lc.results.sort(key=lambda r: order[r.name])
     return lc
@@ -221,10 +223,16 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc):
     return douts, grads
 
 
-def _verdict(gname, a, p, g, x, tol, kink_side, num_worst, is_loss, N):
+def entry_floor(dtype, grads):
+    """Smallest denominator of an entry's relative error: 1e-8 as rel_error, or the rounding
+    of dtype at the scale of the layer's largest gradient (float32 sums of many terms)."""
+    scale = max((float(np.max(np.abs(g), initial=0.0)) for g in grads), default=0.0)
+    return max(1e-8, 1e4 * np.finfo(dtype).eps * scale)
+
+
+def _verdict(gname, a, p, g, x, tol, floor, kink_side, num_worst, is_loss, N):
     """One GradientCheck from analytic values a (R, K + 1) and the probe (last column: ones)."""
     K = a.shape[1] - 1
-    floor = max(1e-8, 100 * np.finfo(g[0].dtype).eps * float(np.max(np.abs(p.numeric))))
     status, rel, err = classify(a, p, tol, floor, kink_side)
     r = gradient_result(gname, a, p, status, rel, err, K, tol, num_worst)
     vacuous = np.max(np.abs(p.numeric[:, K])) <= 10 * np.max(p.noise[:, K])

@@ -17,7 +17,7 @@ import copy
 
 import numpy as np
 
-from .check import Sandbox
+from .check import Sandbox, entry_floor
 from .hints import diagnose, shape_problem
 from .numeric import rel_error, relative_step
 from .probe import FAIL, PASS, classify, default_tol, gradient_result, probe, sample_indices
@@ -66,9 +66,10 @@ def check_model(model, X, y, seed=0, tol=None, max_checks=30, fast=False, name=N
         try:
             model.params = {k: v.copy() for k, v in params.items()}
             loss, grads = ev.analytic(ev.reg)
-            grads0 = ev.analytic(0.0)[1] if ev.reg else grads
+            ev.grads = [np.asarray(g) for g in grads.values()]
+            grads0 = ev.analytic(0.0)[1] if ev.reg and not fast else grads
             model.params = {k: v.astype(np.float64) for k, v in params.items()}
-            again = ev.losses()[0]
+            again = loss if fast else ev.losses()[0]
             rng = np.random.default_rng((seed, 2))
             for key, p in params.items():
                 problem = shape_problem("d" + key, grads.get(key), p)
@@ -100,7 +101,7 @@ def _entries(ev, key, g, g0, tol, max_checks, rng, num_worst):
     p = probe(ev.losses, x, index, scale)
     cols = [g, g0][: p.numeric.shape[1]]
     a = np.array([[gk[ix] for gk in cols] for ix in index], dtype=np.float64)
-    floor = max(1e-8, 100 * np.finfo(g.dtype).eps * float(np.max(np.abs(p.numeric))))
+    floor = entry_floor(g.dtype, ev.grads)
     status, rel, err = classify(a, p, tol, floor)
     r = gradient_result(key, a, p, status, rel, err, 1, tol, num_worst)
     if a.shape[1] == 2:
