@@ -10,7 +10,7 @@ dW and, except at the input layer, dX) and prints the fraction of that bare
 matmul speed the whole step achieves.
 
 Usage:
-    python benchmarks/bench_train.py [--threads 2] [--steps 10] [--repeats 7] [--no-torch]
+    python benchmarks/bench_train.py [--threads 2] [--steps 10] [--repeats 7] [--reg 0] [--no-torch]
 
 The thread count is fixed before numpy loads: the script re-executes itself
 with OMP/OPENBLAS/MKL_NUM_THREADS set when they differ from --threads.
@@ -40,6 +40,8 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=2, help="BLAS/torch threads (2)")
     parser.add_argument("--steps", type=int, default=10, help="steps per timed turn (10)")
     parser.add_argument("--repeats", type=int, default=7, help="timed turns; the best is kept (7)")
+    parser.add_argument("--reg", type=float, default=0.0,
+                        help="L2 strength on both sides: 0.5 reg sum(W^2) in the loss (0)")
     parser.add_argument("--no-torch", action="store_true", help="time handgrad and numpy only")
     return parser.parse_args(argv)
 
@@ -68,13 +70,13 @@ def best_ms_per_step(step_fns, steps, repeats):
     return best
 
 
-def make_handgrad(dims, dtype):
+def make_handgrad(dims, dtype, reg):
     """The handgrad net of these layer sizes: TwoLayerNet for one hidden layer."""
     np.random.seed(0)  # noqa: NPY002 (models draw weights from the global state by contract)
     if len(dims) == 3:
-        return TwoLayerNet(dims[0], dims[1], dims[2], weight_scale=1e-2, dtype=dtype)
+        return TwoLayerNet(dims[0], dims[1], dims[2], weight_scale=1e-2, reg=reg, dtype=dtype)
     return FullyConnectedNet(list(dims[1:-1]), input_dim=dims[0], num_classes=dims[-1],
-                             weight_scale=1e-2, dtype=dtype)
+                             weight_scale=1e-2, reg=reg, dtype=dtype)
 
 
 def handgrad_step(model, X, y):
@@ -88,7 +90,7 @@ def handgrad_step(model, X, y):
     return step
 
 
-def torch_step(torch, dims, X, y, dtype):
+def torch_step(torch, dims, X, y, dtype, reg):
     """The same step in PyTorch: Sequential(Linear, ReLU, ..., Linear), cross_entropy, SGD."""
     torch.manual_seed(0)
     layers = []
@@ -97,10 +99,13 @@ def torch_step(torch, dims, X, y, dtype):
     net = torch.nn.Sequential(*layers[:-1]).to(dtype)
     optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    weights = [layer.weight for layer in net if isinstance(layer, torch.nn.Linear)]
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         loss = torch.nn.functional.cross_entropy(net(Xt), yt)
+        if reg:
+            loss = loss + 0.5 * reg * sum((w * w).sum() for w in weights)
         loss.backward()
         optimizer.step()
     return step
@@ -142,7 +147,7 @@ def main(argv=None):
             print("torch is not installed: timing handgrad and numpy only")
     if torch is not None:
         torch.set_num_threads(args.threads)
-    print(f"threads {args.threads}, numpy {np.__version__}"
+    print(f"threads {args.threads}, reg {args.reg}, numpy {np.__version__}"
           + (f", torch {torch.__version__}" if torch else ""))
     print(f"{'net':17} {'dtype':8} {'batch':>5} {'handgrad ms':>11} {'torch ms':>9} "
           f"{'ratio':>6} {'samples/s':>10} {'GFLOP/s':>8} {'of matmul':>9}")
@@ -151,11 +156,11 @@ def main(argv=None):
         for dtype in (np.float32, np.float64):
             X = rng.standard_normal((N, dims[0])).astype(dtype)
             y = rng.integers(dims[-1], size=N)
-            contenders = [handgrad_step(make_handgrad(dims, dtype), X, y),
+            contenders = [handgrad_step(make_handgrad(dims, dtype, args.reg), X, y),
                           matmul_step(dims, X, dtype, rng)]
             if torch is not None:
                 torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
-                contenders.append(torch_step(torch, dims, X, y, torch_dtype))
+                contenders.append(torch_step(torch, dims, X, y, torch_dtype, args.reg))
             ours, bare, *theirs = best_ms_per_step(contenders, args.steps, args.repeats)
             theirs = theirs[0] if theirs else float("nan")
             ratio = ours / theirs

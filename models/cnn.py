@@ -73,10 +73,11 @@ class ThreeLayerConvNet(Model):
         _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dh1, h1_cache, need_dx=False)
 
         # L2 on the weights only: loss += 0.5 reg sum(W^2), so dW += reg W
-        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))
-        grads["W1"] += self.reg * W1
-        grads["W2"] += self.reg * W2
-        grads["W3"] += self.reg * W3
+        if self.reg:
+            loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))
+            grads["W1"] += self.reg * W1
+            grads["W2"] += self.reg * W2
+            grads["W3"] += self.reg * W3
         return loss, grads
 
 

@@ -65,9 +65,10 @@ class TwoLayerNet(Model):
         _, grads["W1"], grads["b1"] = affine_relu_backward(dh1, h1_cache, need_dx=False)
 
         # L2 on the weights only: loss += 0.5 reg sum(W^2), so dW += reg W
-        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
-        grads["W1"] += self.reg * W1
-        grads["W2"] += self.reg * W2
+        if self.reg:
+            loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+            grads["W1"] += self.reg * W1
+            grads["W2"] += self.reg * W2
         return loss, grads
 
 
@@ -159,10 +160,11 @@ class FullyConnectedNet(Model):
             dh = self._hidden_backward(l, dh, caches[l], grads)
 
         # L2 on the weights only: loss += 0.5 reg sum(W^2), so dW += reg W
-        for i in range(1, L + 1):
-            W = self.params[f"W{i}"]
-            loss += 0.5 * self.reg * np.sum(W * W)
-            grads[f"W{i}"] += self.reg * W
+        if self.reg:
+            for i in range(1, L + 1):
+                W = self.params[f"W{i}"]
+                loss += 0.5 * self.reg * np.sum(W * W)
+                grads[f"W{i}"] += self.reg * W
         return loss, grads
 
     def _hidden_forward(self, l, x):
