@@ -99,6 +99,14 @@ def _tap(a, ph, pw, stride, Hout, Wout):
     return a[:, :, ph:ph + stride * (Hout - 1) + 1:stride, pw:pw + stride * (Wout - 1) + 1:stride]
 
 
+def _route(dout, winner, target, disjoint):
+    """Send dout to the winners: target is the slice of dx at one window offset."""
+    if disjoint:
+        np.multiply(dout, winner, out=target)
+    else:
+        target += dout * winner              # d max / d x = 1 at the winner, else 0
+
+
 def max_pool_forward_fast(x, pool_param):
     """Forward pass of max pooling as a maximum of strided slices; same values as naive.
 
@@ -118,9 +126,9 @@ def max_pool_backward_fast(dout, cache):
 
     Offsets are visited in row-major window order; a window's winner is the first
     offset where x equals the window's max, and `open_` marks the windows whose
-    winner is still to be found. When windows do not overlap (stride >= both
-    window sizes) every pixel lies in at most one window and the slices of dx
-    are written instead of added to.
+    winner is still to be found: the last offset wins all of them. When windows
+    do not overlap (stride >= both window sizes) every pixel lies in at most one
+    window and the slices of dx are written instead of added to.
 
     Inputs:
     - dout: upstream gradient, of shape (N, C, Hout, Wout)
@@ -137,14 +145,11 @@ def max_pool_backward_fast(dout, cache):
     tiled = stride == PH == PW and PH * Hout == x.shape[2] and PW * Wout == x.shape[3]
     dx = np.empty_like(x) if tiled else np.zeros_like(x)   # every pixel written when tiled
     open_ = np.ones(out.shape, dtype=bool)
-    winner = np.empty(out.shape, dtype=bool)
-    for ph, pw in np.ndindex(PH, PW):
-        np.equal(_tap(x, ph, pw, stride, Hout, Wout), out, out=winner)
+    offsets = list(np.ndindex(PH, PW))
+    for ph, pw in offsets[:-1]:
+        winner = np.equal(_tap(x, ph, pw, stride, Hout, Wout), out)
         winner &= open_                      # first maximum only
-        open_ &= ~winner
-        target = _tap(dx, ph, pw, stride, Hout, Wout)
-        if disjoint:
-            np.multiply(dout, winner, out=target)
-        else:
-            target += dout * winner          # d max / d x = 1 at the winner, else 0
+        open_ ^= winner                      # winner is within open_: this removes it
+        _route(dout, winner, _tap(dx, ph, pw, stride, Hout, Wout), disjoint)
+    _route(dout, open_, _tap(dx, *offsets[-1], stride, Hout, Wout), disjoint)
     return dx
