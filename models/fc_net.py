@@ -38,13 +38,13 @@ class TwoLayerNet(Model):
     def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10,
                  weight_scale=1e-3, reg=0.0, dtype=np.float64):
         self.reg = reg
-        self.params = {
+        params = {
             "W1": weight_scale * np.random.randn(input_dim, hidden_dim),
             "b1": np.zeros(hidden_dim),
             "W2": weight_scale * np.random.randn(hidden_dim, num_classes),
             "b2": np.zeros(num_classes),
         }
-        self.params = {name: p.astype(dtype) for name, p in self.params.items()}
+        self.params = {name: p.astype(dtype) for name, p in params.items()}
 
     def loss(self, X, y=None):
         """Scores (N, C) when y is None; else (loss, grads), grads keyed like params.
