@@ -146,9 +146,10 @@ def _windows(xp, HH, WW, stride, Hout, Wout):
 
 
 def _chunks(N, bytes_per_image):
-    """Slices of the batch whose column matrix stays under _CHUNK_BYTES (one image at least)."""
+    """Slices of the batch whose column matrix stays under _CHUNK_BYTES (one image at least),
+    and the number of images in the largest."""
     step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
-    return [slice(n, min(n + step, N)) for n in range(0, N, step)]
+    return [slice(n, min(n + step, N)) for n in range(0, N, step)], min(step, N)
 
 
 def _correlate(xp, w, b, stride, Hout, Wout):
@@ -162,8 +163,7 @@ def _correlate(xp, w, b, stride, Hout, Wout):
     F, _, HH, WW = w.shape
     K, P = C * HH * WW, Hout * Wout
     windows = _windows(xp, HH, WW, stride, Hout, Wout)
-    chunks = _chunks(N, K * P * xp.itemsize)
-    m_max = chunks[0].stop
+    chunks, m_max = _chunks(N, K * P * xp.itemsize)
     cols_buf = np.empty(K * m_max * P, dtype=xp.dtype)
     prod_buf = np.empty(F * m_max * P, dtype=xp.dtype)
     w2d, bias = w.reshape(F, K), b.reshape(F, 1, 1)
@@ -202,8 +202,8 @@ def _backward_columns(dout, xp, w, stride, need_dxp):
     _, C, HH, WW = w.shape
     K, P = C * HH * WW, Hout * Wout
     windows = _windows(xp, HH, WW, stride, Hout, Wout)
-    chunks = _chunks(N, K * P * xp.itemsize)
-    cols_buf = np.empty(K * chunks[0].stop * P, dtype=xp.dtype)
+    chunks, m_max = _chunks(N, K * P * xp.itemsize)
+    cols_buf = np.empty(K * m_max * P, dtype=xp.dtype)
     w2d = w.reshape(F, K)
     dw2d = np.zeros((F, K), dtype=xp.dtype)
     dxp = np.zeros_like(xp) if need_dxp else None

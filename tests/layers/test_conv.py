@@ -111,7 +111,7 @@ def test_conv_fast_chunks_the_batch_with_the_same_values(rng, monkeypatch):
     (out, grads), _ = _both(x, w, b, conv_param, 2)
     image_bytes = 4 * 3 * 3 * 6 * 6 * x.itemsize     # the column matrix of one image
     monkeypatch.setattr(layers.conv, "_CHUNK_BYTES", 2 * image_bytes)
-    assert len(layers.conv._chunks(len(x), image_bytes)) == 3
+    assert layers.conv._chunks(len(x), image_bytes) == ([slice(0, 2), slice(2, 4), slice(4, 5)], 2)
     _, (out_fast, grads_fast) = _both(x, w, b, conv_param, 2)
     np.testing.assert_allclose(out_fast, out, rtol=1e-10, atol=1e-12)
     for g, g_fast in zip(grads, grads_fast, strict=True):
@@ -133,6 +133,16 @@ def test_conv_keeps_float32(rng, config, kind):
     np.testing.assert_allclose(out, out64, rtol=1e-4, atol=1e-4)
     for g, g64 in zip(grads, grads64, strict=True):
         np.testing.assert_allclose(g, g64, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_fast_handles_an_empty_batch(rng):
+    _, w, b, conv_param = _inputs(rng, CONFIGS["non-square s2 p1"])
+    out, cache = layers.conv_forward_fast(np.zeros((0, 3, 7, 5)), w, b, conv_param)
+    dx, dw, db = layers.conv_backward_fast(np.zeros(out.shape), cache)
+    assert out.shape == (0, 4, 4, 3)
+    assert dx.shape == (0, 3, 7, 5)
+    np.testing.assert_array_equal(dw, np.zeros(w.shape))
+    np.testing.assert_array_equal(db, np.zeros(len(w)))
 
 
 def test_conv_backward_fast_can_skip_dx(rng):
