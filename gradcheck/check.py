@@ -17,8 +17,9 @@ import inspect
 import numpy as np
 
 from .hints import diagnose, shape_problem
-from .probe import FAIL, classify, default_tol, gradient_result, probe, sample_indices
+from .probe import FAIL, KINK, classify, default_tol, gradient_result, probe, sample_indices
 from .report import GradientCheck, LayerCheck
+from .sweep import sweep as step_sweep
 
 
 def gradient_slots(func, inputs):
@@ -76,7 +77,7 @@ def same(a, b):
 
 
 def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_checks=30,
-                num_upstream=2, kink_side=None, wrt=None, num_worst=5):
+                num_upstream=2, kink_side=None, wrt=None, num_worst=5, sweep=False):
     """Check backward against numeric gradients of sum(forward(*inputs)[0] * dout).
 
     Inputs:
@@ -89,6 +90,7 @@ def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_che
     - kink_side: {"dx": "left" | "right"}, the one-sided derivative the layer's
       convention picks exactly at a kink (ReLU: left, 0 at x == 0)
     - wrt: names or positions of the inputs to check (default: all floating arrays)
+    - sweep: also record each gradient's error against step size (GradientCheck.sweep)
 
     Returns a LayerCheck.
     """
@@ -97,11 +99,11 @@ def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_che
     wrt = [g for i, g in slots if wrt is None or i in wrt or g[1:] in wrt]
     return _run(name, forward, backward, inputs, slots, seed=seed, tol=tol,
                 max_checks=max_checks, num_upstream=num_upstream,
-                kink_side=kink_side or {}, num_worst=num_worst, wrt=wrt)
+                kink_side=kink_side or {}, num_worst=num_worst, wrt=wrt, sweep=sweep)
 
 
 def check_loss(loss_fn, x, y, *args, seed=0, tol=None, name=None, max_checks=30,
-               kink_side=None, num_worst=5):
+               kink_side=None, num_worst=5, sweep=False):
     """Check the dx of loss_fn(x, y, *args) -> (loss, dx) against the numeric gradient of loss."""
     slots = gradient_slots(loss_fn, (x, y, *args))[:1]
     if slots[0][0] != 0:
@@ -116,11 +118,12 @@ def check_loss(loss_fn, x, y, *args, seed=0, tol=None, name=None, max_checks=30,
 
     return _run(name or getattr(loss_fn, "__name__", "loss"), forward, backward, (x, y, *args),
                 slots, seed=seed, tol=tol, max_checks=max_checks, num_upstream=1,
-                kink_side=kink_side or {}, num_worst=num_worst, wrt=[slots[0][1]], is_loss=True)
+                kink_side=kink_side or {}, num_worst=num_worst, wrt=[slots[0][1]], is_loss=True,
+                sweep=sweep)
 
 
 def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_upstream,
-         kink_side, num_worst, wrt, is_loss=False):
+         kink_side, num_worst, wrt, is_loss=False, sweep=False):
     dtype = inputs[slots[0][0]].dtype
     tol = default_tol(dtype) if tol is None else tol
     lc = LayerCheck(name, dtype=str(dtype))
@@ -140,6 +143,7 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
         if analytic is None:
             return lc
         douts, grads = analytic
+        K = len(douts) - 1                                     # random draws; the last is ones
         U = np.stack([np.asarray(d, np.float64).ravel() for d in douts])   # (K + 1, out.size)
         work64 = [a.astype(np.float64) if any(p == i for p, _ in slots) else a
                   for i, a in enumerate(work)]
@@ -147,18 +151,24 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
         def evaluate():
             return np.asarray(forward(*box.fresh(work64))[0], dtype=np.float64).ravel()
 
-        scale = np.abs(U) @ np.abs(evaluate())
+        base = evaluate()
+        scale = np.abs(U) @ np.abs(base)
         floor = entry_floor(dtype, [gk for g in grads if g is not None for gk in g])
         rng = np.random.default_rng((seed, 2))      # streams apart from the inputs' seed
         for (pos, gname), g in zip(slots, grads, strict=True):
             if g is None or gname not in wrt:
                 continue
             index = sample_indices(work64[pos].shape, max_checks, rng)
-            p = probe(lambda: U @ evaluate(), work64[pos], index, scale)
+            p = probe(lambda: U @ evaluate(), work64[pos], index, scale, f0=U @ base)
             a = np.array([[gk[ix] for gk in g] for ix in index], dtype=np.float64)
-            lc.results.append(_verdict(gname, a, p, g, work[pos], tol, floor,
-                                       kink_side.get(gname), num_worst, is_loss,
-                                       N=len(work[slots[0][0]])))
+            status, rel, err = classify(a, p, tol, floor, kink_side.get(gname))
+            r = _verdict(gname, a, p, (status, rel, err), g, work[pos], tol, num_worst,
+                         is_loss, labels=_labels(is_loss, work), N=len(work[slots[0][0]]))
+            lc.results.append(r)
+            if sweep:
+                keep = status[:, :K].max(axis=1) != KINK
+                r.sweep = step_sweep(lambda: U[:K] @ evaluate(), work64[pos], index, a[:, :K],
+                                     keep)
     order = {name: i for i, name in enumerate(["forward", "backward"] + [g for _, g in slots])}
     lc.results.sort(key=lambda r: order[r.name])
     return lc
@@ -230,10 +240,20 @@ def entry_floor(dtype, grads):
     return max(1e-8, 1e4 * np.finfo(dtype).eps * scale)
 
 
-def _verdict(gname, a, p, g, x, tol, floor, kink_side, num_worst, is_loss, N):
+def _labels(is_loss, inputs):
+    """A loss's integer labels y (N,) for scores x (N, C), else None."""
+    if is_loss and len(inputs) > 1:
+        x, y = inputs[0], inputs[1]
+        if isinstance(y, np.ndarray) and y.dtype.kind in "iu" and x.ndim == 2 and \
+                y.shape == x.shape[:1]:
+            return y
+    return None
+
+
+def _verdict(gname, a, p, classified, g, x, tol, num_worst, is_loss, labels, N):
     """One GradientCheck from analytic values a (R, K + 1) and the probe (last column: ones)."""
     K = a.shape[1] - 1
-    status, rel, err = classify(a, p, tol, floor, kink_side)
+    status, rel, err = classified
     r = gradient_result(gname, a, p, status, rel, err, K, tol, num_worst)
     vacuous = np.max(np.abs(p.numeric[:, K])) <= 10 * np.max(p.noise[:, K])
     ones_ok = not vacuous and np.all(status[:, K] != FAIL)
@@ -242,7 +262,7 @@ def _verdict(gname, a, p, g, x, tol, floor, kink_side, num_worst, is_loss, N):
         gap = np.abs(p.fwd - p.bwd) > 1e-2 * np.maximum(np.abs(p.fwd), np.abs(p.bwd))
         at_kinks = bool(np.all(np.all(gap[:, :K], axis=1)[failing]))
         r.hint = diagnose(a[:, :K], p.numeric[:, :K], g, x, p.index, ones_ok, is_loss, N,
-                          only_at_kinks=at_kinks)
+                          only_at_kinks=at_kinks, labels=labels)
     if not is_loss and vacuous and np.max(np.abs(p.numeric[:, :K])) > 10 * np.max(p.noise[:, :K]):
         r.notes.append(f"an all-ones upstream gradient would be vacuous for {gname} (sum(out) "
                        f"does not depend on {gname[1:]}); checked with random upstream gradients")

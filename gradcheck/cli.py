@@ -1,8 +1,6 @@
 """gradcheck [TARGET ...] [options]: numeric gradient checks from the command line.
 
-Exit codes: 0 every check passed (kinks and inconclusive entries allowed),
-1 a check failed or was not attempted, 2 usage or import error, 3 nothing
-failed but some checks were only inconclusive.
+Exit codes (also in --help): see EXIT_CODES.
 """
 
 import argparse
@@ -12,18 +10,28 @@ from pathlib import Path
 import numpy as np
 
 from . import output, selftest
-from .recipes import RECIPES
 from .report import format_line, summarize
-from .targets import TargetError, builtin_targets, load_file, resolve
+from .sweep import format_sweep
+from .targets import TargetError, builtin_targets, resolve
+
+EXIT_CODES = """exit codes:
+  0  every check passed; kinks and some inconclusive entries or checks are allowed
+     as long as at least one check passed (or was judged a kink)
+  1  a check failed, or was not attempted (a blank raising NotImplementedError)
+  2  usage error, unknown target, or a file that does not import (file and line shown)
+  3  nothing failed, but no check could be judged: every one was inconclusive
+     (the numeric side too noisy; try --dtype float64 or other inputs)"""
 
 
 def parser():
     p = argparse.ArgumentParser(
         prog="gradcheck",
         description="Check hand-written backward passes against numeric gradients.",
-        epilog="TARGET: a layer or model name (affine, batchnorm, TwoLayerNet, ...), "
-               "path/to/file.py (every pair of a built-in layer in it), file.py::NAME, "
-               "or module.path::Class. No target: every built-in layer and model.")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="TARGET: a layer or model name (affine, batchnorm, TwoLayerNet, ...),\n"
+               "path/to/file.py (every pair of a built-in layer in it), file.py::NAME,\n"
+               "or module.path::Class. No target: every built-in layer and model.\n\n"
+               + EXIT_CODES)
     p.add_argument("targets", nargs="*", metavar="TARGET")
     p.add_argument("--seed", type=int, default=0, help="seed of inputs and upstream gradients")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
@@ -31,9 +39,12 @@ def parser():
     p.add_argument("--tol", type=float, default=None,
                    help="relative tolerance (default 1e-7 for float64, 1e-3 for float32)")
     p.add_argument("--fast", action="store_true", help="directional checks for models")
-    p.add_argument("--max-checks", type=int, default=30, help="entries checked per tensor")
+    p.add_argument("--max-checks", type=int, default=30,
+                   help="entries checked per tensor (all of a smaller one; default 30)")
     p.add_argument("--explain", action="store_true", help="a paragraph per failure")
-    p.add_argument("--sweep", action="store_true", help="error against step size per gradient")
+    p.add_argument("--sweep", action="store_true",
+                   help="error against step size per gradient: a V when right, a plateau "
+                        "when wrong (kink entries left out; --fast: along one direction)")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
     p.add_argument("--junit", metavar="PATH", help="write the results as JUnit XML")
     p.add_argument("--selftest", action="store_true",
@@ -50,7 +61,11 @@ def main(argv=None):
     except TargetError as err:
         print(err, file=sys.stderr)
         return 2
-    options = {"tol": args.tol, "max_checks": args.max_checks}
+    if args.max_checks < 1:
+        print(f"gradcheck: --max-checks must be at least 1, got {args.max_checks}",
+              file=sys.stderr)
+        return 2
+    options = {"tol": args.tol, "max_checks": args.max_checks, "sweep": args.sweep}
     results, width = [], max(len(name) for name, _ in targets)
     for name, run in targets:
         lc = run(seed=args.seed, dtype=np.dtype(args.dtype), fast=args.fast, **options)
@@ -60,8 +75,8 @@ def main(argv=None):
             print(format_line(name, r, width))
             if args.explain and r.verdict in ("fail", "not_attempted"):
                 print("    " + output.explain(name, r))
-    if args.sweep:
-        print_sweeps(args.targets, args.seed)
+            if r.sweep:
+                print(format_sweep(name, r, width))
     write(args.json, output.to_json(results))
     write(args.junit, output.to_junit(results))
     counts = summarize(results)
@@ -70,23 +85,6 @@ def main(argv=None):
     if counts["failed"] or counts["not_attempted"]:
         return 1
     return 3 if counts["inconclusive"] and not (counts["passed"] or counts["kink"]) else 0
-
-
-def print_sweeps(targets, seed):
-    """Error against step size for the named layers, a file's layers, or every layer."""
-    for spec in targets or [r.name for r in RECIPES.values() if r.available()]:
-        path, _, member = spec.partition("::")
-        module = load_file(path) if path.endswith(".py") else None
-        chosen = [RECIPES[spec]] if spec in RECIPES else [
-            r for r in RECIPES.values()
-            if module is not None and r.available(module) and member in ("", r.name)]
-        for recipe in chosen:
-            forward, backward = recipe.resolve(module)
-            if backward is None:                        # a loss: (loss, dx) as (out, cache)
-                backward = lambda dout, dx: dx * dout    # noqa: E731
-            for gname, row in output.sweep(forward, backward, recipe.inputs(seed)):
-                cells = "  ".join(f"{h:.0e}:{e:.0e}" for h, e in row)
-                print(f"sweep {recipe.name:<18} {gname:<7} {cells}")
 
 
 def write(path, text):

@@ -1,20 +1,16 @@
-"""Reports of a gradcheck run: JSON, JUnit XML, plain-language explanations, step sweeps.
+"""Reports of a gradcheck run: JSON, JUnit XML, plain-language explanations.
 
 JSON schema:
     {"checks": [{"target", "gradient", "verdict", "max_rel_error", "max_abs_error",
                  "tolerance", "checked", "failed", "kinks", "inconclusive", "hint",
-                 "notes", "worst": [{"index", "value", "analytic", "numeric",
-                                     "rel_error", "status"}]}],
+                 "notes", "sweep": [[step, rel_error], ...] (with --sweep, else []),
+                 "worst": [{"index", "value", "analytic", "numeric", "rel_error", "status"}]}],
      "summary": {"passed", "failed", "inconclusive", "kink", "not_attempted"}}
 """
 
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-import numpy as np
-
-from .check import gradient_slots
-from .numeric import eval_numerical_gradient_array, rel_error
 from .report import summarize
 
 
@@ -29,7 +25,7 @@ def to_json(layer_checks):
                "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
                "tolerance": r.tolerance, "checked": r.checked, "failed": r.failed,
                "kinks": r.kinks, "inconclusive": r.inconclusive, "hint": r.hint,
-               "notes": r.notes, "worst": r.worst}
+               "notes": r.notes, "sweep": [list(row) for row in r.sweep], "worst": r.worst}
               for target, r in checks_of(layer_checks)]
     return json.dumps({"checks": checks, "summary": summarize(layer_checks)}, indent=2)
 
@@ -66,26 +62,3 @@ def explain(target, r):
     if r.hint:
         text += f" Likely cause: {r.hint}."
     return text
-
-
-def sweep(forward, backward, inputs, seed=0, steps=tuple(10.0 ** -k for k in range(1, 13))):
-    """[(gradient name, [(h, rel error)])]: a V for a right gradient, a plateau for a wrong one.
-
-    The numeric side uses eval_numerical_gradient_array with each fixed step h.
-    """
-    x64 = [np.array(a, dtype=np.float64) if _floating(a) else a for a in inputs]
-    out, cache = forward(*x64)
-    dout = np.random.default_rng((seed, 1)).standard_normal(np.shape(out))
-    grads = backward(dout, cache)
-    grads = (grads,) if isinstance(grads, np.ndarray) else grads
-    rows = []
-    for (i, gname), g in zip(gradient_slots(forward, x64), grads, strict=False):
-        def f(v, i=i):
-            return forward(*[v if j == i else a for j, a in enumerate(x64)])[0]
-        rows.append((gname, [(h, rel_error(eval_numerical_gradient_array(f, x64[i], dout, h),
-                                             g)) for h in steps]))
-    return rows
-
-
-def _floating(a):
-    return isinstance(a, np.ndarray) and a.dtype.kind == "f"

@@ -59,13 +59,14 @@ class Probe:
     noise: np.ndarray       # rounding bound 8 eps (|f| + F) / h
 
 
-def probe(project, x, index, scale):
+def probe(project, x, index, scale, f0=None):
     """Evaluate project (array -> (K,) projections) around x[ix] for each ix in index.
 
     x is perturbed in place and restored in a finally; scale (K,) bounds the
-    magnitude of the summed terms, for the rounding estimate.
+    magnitude of the summed terms, for the rounding estimate; f0, the projections
+    at x itself when the caller has them already (saves an evaluation).
     """
-    f0 = project()
+    f0 = project() if f0 is None else np.asarray(f0, dtype=np.float64)
     R, K = len(index), len(f0)
     vals = np.empty((4, R, K))
     h = np.empty((R, 1))

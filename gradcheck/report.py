@@ -32,6 +32,7 @@ class GradientCheck:
     worst: list = field(default_factory=list)   # dicts: index, value, analytic, numeric, rel_error
     hint: str = ""
     notes: list = field(default_factory=list)
+    sweep: list = field(default_factory=list)   # (step, max relative error) pairs, when asked
 
     @property
     def passed(self):

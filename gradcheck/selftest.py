@@ -141,14 +141,15 @@ PLANTED = [
                                 kink_side={"dx": "left"}), "dx", "mask"),
     ("backward ignores dout", _layer("relu", layers.relu_forward, _relu_no_dout), "dx", "dout"),
     ("batchnorm missing the mean term", _layer("batchnorm", _batchnorm_no_mean,
-                                               _batchnorm_no_mean_backward), "dx", ""),
-    ("softmax without subtracting 1[y]", _loss("softmax_loss", _softmax_no_onehot), "dx", ""),
+                                               _batchnorm_no_mean_backward), "dx", "mean"),
+    ("softmax without subtracting 1[y]", _loss("softmax_loss", _softmax_no_onehot), "dx", "-1[y]"),
     ("missing regularization gradient", _model(0.0), "W1", "missing regularization"),
     ("doubled regularization gradient", _model(2.0), "W1", "twice"),
     ("dropout without 1/p", _layer("dropout", _dropout_no_scale, lambda d, m: d * m), "dx",
      "factor"),
     ("max-pool routing to the wrong entry", _layer("max_pool_naive", _pool_forward,
-                                                   _pool_backward_wrong_entry), "dx", ""),
+                                                   _pool_backward_wrong_entry), "dx",
+     "wrong entry"),
 ]
 
 
