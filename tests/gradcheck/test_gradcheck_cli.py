@@ -96,3 +96,22 @@ def test_python_dash_m_runs_the_command():
                           text=True, check=False)
     assert done.returncode == 0
     assert "1 passed, 0 failed" in done.stdout
+
+
+def test_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    assert "3  nothing failed, but no check could be judged" in out
+
+
+def test_max_checks_below_one_is_a_usage_error(capsys):
+    assert main(["affine", "--max-checks", "0"]) == 2
+    assert "--max-checks must be at least 1" in capsys.readouterr().err
+
+
+def test_max_checks_limits_the_entries_checked(tmp_path):
+    report = tmp_path / "out.json"
+    assert main(["affine", "--max-checks", "4", "--json", str(report)]) == 0
+    assert [c["checked"] for c in json.loads(report.read_text())["checks"]] == [4, 4, 4]
