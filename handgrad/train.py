@@ -29,7 +29,8 @@ DEFAULTS = {
     "spiral": {"epochs": 100, "batch_size": 30, "learning_rate": 1e-2, "weight_scale": 0.5},
 }
 MODEL_DEFAULTS = {
-    ("convnet", "digits"): {"epochs": 15, "learning_rate": 2e-3},
+    ("convnet", "digits"): {"epochs": 15, "batch_size": 25, "update_rule": "sgd_momentum",
+                            "learning_rate": 5e-2, "lr_decay": 0.9, "reg": 1e-3},
 }
 COMMON = {"model": "two_layer", "dataset": "digits", "update_rule": "adam", "lr_decay": 0.95,
           "reg": 1e-4, "seed": 0, "dtype": "float32", "hidden_dim": 100,

@@ -168,3 +168,13 @@ def test_diverging_run_stops_with_one_line_and_keeps_best(tmp_path, capsys):
     metrics = read_json(tmp_path / "d" / "metrics.json")
     assert metrics["stopped_early"] in err
     assert all(np.all(np.isfinite(v)) for v in npz(tmp_path / "d" / "model.npz").values())
+
+
+def test_convnet_on_digits(tmp_path, capsys):
+    code, _, err = run(capsys, "--model", "convnet", "--epochs", 1, "--num-filters", 4,
+                       "--quiet", "--out", tmp_path / "c")
+    assert code == 0, err
+    metrics = read_json(tmp_path / "c" / "metrics.json")
+    assert metrics["options"]["update_rule"] == "sgd_momentum"   # the convnet's own defaults
+    assert npz(tmp_path / "c" / "model.npz")["W1"].shape == (4, 1, 3, 3)
+    assert metrics["test_acc"] > 0.5
