@@ -21,6 +21,7 @@ Shapes: X_train (N, d1, ..., dk), y_train (N,) int in [0, C); the same for val.
 """
 
 import importlib.util
+import os
 import sys
 import uuid
 import warnings
@@ -234,9 +235,8 @@ class Solver:
         name = next((k for k, f in optim.UPDATE_RULES.items() if f is rule), None)
         kwargs = {k: getattr(self, k) for k in DEFAULTS if k not in ("seed", "overwrite")}
         kwargs["update_rule"] = name or f"custom:{rule.__module__}.{rule.__qualname__}"
-        kwargs["checkpoint_name"] = None if self.checkpoint_name is None else str(
-            self.checkpoint_name
-        )
+        if self.checkpoint_name is not None:
+            kwargs["checkpoint_name"] = os.fspath(self.checkpoint_name)
         return kwargs
 
     @classmethod
