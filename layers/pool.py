@@ -12,7 +12,11 @@ pool_height * pool_width window offsets instead: for one offset (ph, pw), the
 entries x[n, c, i*stride + ph, j*stride + pw] of all windows form one strided
 slice of x, so the max is an elementwise maximum of a few slices and backward
 adds dout into a few slices of dx, never two windows onto one pixel at once.
+Both split the batch over the machine's cores, as the BLAS does for conv.
 """
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +28,31 @@ from ._checks import (
     check_shape,
     check_window,
 )
+
+
+def _thread_count():
+    """OMP_NUM_THREADS when it is set (as the BLAS reads it), else the usable cores."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# The fast pair splits the batch over _THREADS threads (memory-bound work, one per core)
+# when x has at least _PARALLEL_SIZE entries.
+_THREADS = _thread_count()
+_PARALLEL_SIZE = 2**16
+_executor = None
+
+
+def _forget_executor():
+    """A forked child has none of the parent's threads: it starts its own executor."""
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor)
 
 
 def _inputs(func, x, pool_param):
@@ -99,6 +128,24 @@ def _tap(a, ph, pw, stride, Hout, Wout):
     return a[:, :, ph:ph + stride * (Hout - 1) + 1:stride, pw:pw + stride * (Wout - 1) + 1:stride]
 
 
+def _in_parallel(work, N, size):
+    """Run work(batch_slice) on _THREADS parts of the batch at once (numpy lets go of the GIL).
+
+    The parts write disjoint slices of one output, so the result does not depend
+    on the split; small inputs run in one piece.
+    """
+    parts = min(_THREADS, N) if size >= _PARALLEL_SIZE else 1
+    slices = [slice(N * k // parts, N * (k + 1) // parts) for k in range(parts)]
+    if parts == 1:
+        return work(slices[0])
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="max_pool")
+    for _ in _executor.map(work, slices):    # re-raises a worker's error here
+        pass
+    return None
+
+
 def _route(dout, winner, target, disjoint):
     """Send dout to the winners: target is the slice of dx at one window offset."""
     if disjoint:
@@ -114,10 +161,15 @@ def max_pool_forward_fast(x, pool_param):
     (x, out, pool_param).
     """
     x, PH, PW, stride = _inputs("max_pool_forward_fast", x, pool_param)
-    _, _, Hout, Wout = _out_shape(x.shape, PH, PW, stride)
-    out = _tap(x, 0, 0, stride, Hout, Wout).copy()
-    for ph, pw in list(np.ndindex(PH, PW))[1:]:
-        np.maximum(out, _tap(x, ph, pw, stride, Hout, Wout), out=out)
+    N, C, Hout, Wout = _out_shape(x.shape, PH, PW, stride)
+    out = np.empty((N, C, Hout, Wout), dtype=x.dtype)
+
+    def work(n):
+        np.copyto(out[n], _tap(x[n], 0, 0, stride, Hout, Wout))
+        for ph, pw in list(np.ndindex(PH, PW))[1:]:
+            np.maximum(out[n], _tap(x[n], ph, pw, stride, Hout, Wout), out=out[n])
+
+    _in_parallel(work, N, x.size)
     return out, (x, out, pool_param)
 
 
@@ -140,16 +192,20 @@ def max_pool_backward_fast(dout, cache):
     x, out, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
     dout = _dout("max_pool_backward_fast", dout, out.shape, x).astype(x.dtype, copy=False)
-    _, _, Hout, Wout = out.shape
+    N, C, Hout, Wout = out.shape
     disjoint = stride >= PH and stride >= PW
     tiled = stride == PH == PW and PH * Hout == x.shape[2] and PW * Wout == x.shape[3]
     dx = np.empty_like(x) if tiled else np.zeros_like(x)   # every pixel written when tiled
-    open_ = np.ones(out.shape, dtype=bool)
     offsets = list(np.ndindex(PH, PW))
-    for ph, pw in offsets[:-1]:
-        winner = np.equal(_tap(x, ph, pw, stride, Hout, Wout), out)
-        winner &= open_                      # first maximum only
-        open_ ^= winner                      # winner is within open_: this removes it
-        _route(dout, winner, _tap(dx, ph, pw, stride, Hout, Wout), disjoint)
-    _route(dout, open_, _tap(dx, *offsets[-1], stride, Hout, Wout), disjoint)
+
+    def work(n):
+        open_ = np.ones((n.stop - n.start, C, Hout, Wout), dtype=bool)
+        for ph, pw in offsets[:-1]:
+            winner = np.equal(_tap(x[n], ph, pw, stride, Hout, Wout), out[n])
+            winner &= open_                  # first maximum only
+            open_ ^= winner                  # winner is within open_: this removes it
+            _route(dout[n], winner, _tap(dx[n], ph, pw, stride, Hout, Wout), disjoint)
+        _route(dout[n], open_, _tap(dx[n], *offsets[-1], stride, Hout, Wout), disjoint)
+
+    _in_parallel(work, N, x.size)
     return dx

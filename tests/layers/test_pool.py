@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import layers
+import layers.pool
 from gradcheck import check_layer
 
 # (x shape, (pool_height, pool_width, stride))
@@ -88,10 +89,31 @@ def test_max_pool_fast_matches_naive_exactly(rng, config, values):
     N, C, H, W = x_shape
     assert out.shape == (N, C, 1 + (H - PH) // stride, 1 + (W - PW) // stride)
     np.testing.assert_array_equal(out_fast, out)
-    np.testing.assert_allclose(dx_fast, dx, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
     assert dx.shape == x_shape
     assert np.count_nonzero(dx) <= out.size            # one winner per window at most
     np.testing.assert_allclose(dx.sum(), dout.sum())   # and every window has one
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, config,
+                                                                          monkeypatch):
+    x_shape, window = config
+    x = rng.integers(0, 3, size=(5, *x_shape[1:])).astype(np.float64)
+    (out, dx, _), _ = _both(x, _param(window), 1)
+    monkeypatch.setattr(layers.pool, "_PARALLEL_SIZE", 0)
+    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # parts of 1, 2 and 2 images
+    _, (out_fast, dx_fast, _) = _both(x, _param(window), 1)
+    np.testing.assert_array_equal(out_fast, out)
+    np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
+
+
+def test_max_pool_fast_runs_big_batches_in_parallel(rng):
+    x = rng.normal(size=(8, 4, 48, 48)).astype(np.float32)
+    assert x.size >= layers.pool._PARALLEL_SIZE
+    (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((2, 2, 2)), 5)
+    np.testing.assert_array_equal(out_fast, out)
+    np.testing.assert_array_equal(dx_fast, dx)
 
 
 @pytest.mark.parametrize("config", [CONFIGS["3x2 s2 overlaps"], CONFIGS["2x2 s2 drops"]])
@@ -155,4 +177,4 @@ def test_max_pool_fast_matches_naive_on_any_shape(seed, H, W, PH, PW, stride, le
     pool_param = _param((min(PH, H), min(PW, W), stride))
     (out, dx, _), (out_fast, dx_fast, _) = _both(x, pool_param, seed)
     np.testing.assert_array_equal(out_fast, out)
-    np.testing.assert_allclose(dx_fast, dx, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
