@@ -147,14 +147,14 @@ def main(argv=None):
             print("torch is not installed: timing handgrad and numpy only")
     if torch is not None:
         torch.set_num_threads(args.threads)
-    print(f"threads {args.threads}, reg {args.reg}, numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch else ""))
-    print(f"{'net':17} {'dtype':8} {'batch':>5} {'handgrad ms':>11} {'torch ms':>9} "
-          f"{'ratio':>6} {'samples/s':>10} {'GFLOP/s':>8} {'of matmul':>9}")
     load, cores = os.getloadavg()[0], os.cpu_count()
     if load > cores - args.threads + 0.5:
         print(f"warning: load average {load:.1f} on {cores} cores before this run; "
               "other processes compete for the CPU and the figures are unreliable")
+    print(f"threads {args.threads}, reg {args.reg}, numpy {np.__version__}"
+          + (f", torch {torch.__version__}" if torch else ""))
+    print(f"{'net':17} {'dtype':8} {'batch':>5} {'handgrad ms':>11} {'torch ms':>9} "
+          f"{'ratio':>6} {'samples/s':>10} {'GFLOP/s':>8} {'of matmul':>9}")
     rng = np.random.default_rng(0)
     for name, (dims, N) in SHAPES.items():
         for dtype in (np.float32, np.float64):
