@@ -45,7 +45,10 @@ def relu_backward(dout, cache):
     """
     x = cache
     dout = _dout("relu_backward", dout, x)
+    # BEGIN SOLUTION relu_backward
+    # HINT: return dx: dout where x > 0, 0 elsewhere (also at x = 0); never write into dout
     return dout * (x > 0)                    # the gate lets the gradient through where x > 0
+    # END SOLUTION
 
 
 def sigmoid_forward(x):

@@ -54,8 +54,12 @@ def affine_backward(dout, cache, need_dx=True):
     x, w = cache
     dout = as_float("affine_backward", "dout", dout, like=x)
     check_shape("affine_backward", "dout", dout, (len(x), w.shape[1]))
+    # BEGIN SOLUTION affine_backward
+    # HINT: flatten x to x2d (N, D); dx = dout w^T reshaped like x (None when not need_dx),
+    # HINT: dw = x2d^T dout, db = dout summed over the batch
     x2d = x.reshape(len(x), -1)              # (N, D)
     dx = (dout @ w.T).reshape(x.shape) if need_dx else None   # dx = dout w^T
     dw = x2d.T @ dout                        # dw = x^T dout
     db = dout.sum(axis=0)                    # db = 1^T dout
+    # END SOLUTION
     return dx, dw, db

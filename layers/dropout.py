@@ -50,7 +50,11 @@ def dropout_forward(x, dropout_param):
         return x.copy(), (None, x.shape)
     if dropout_param.get("seed") is not None:
         np.random.seed(dropout_param["seed"])
+    # BEGIN SOLUTION dropout_forward
+    # HINT: keep a unit where np.random.rand(*x.shape) < p and scale the kept ones by 1 / p;
+    # HINT: the mask holds 0 or 1 / p, in the dtype of x
     mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)  # 0 or 1/p
+    # END SOLUTION
     return x * mask, (mask, x.shape)
 
 
@@ -69,4 +73,7 @@ def dropout_backward(dout, cache):
     check_shape("dropout_backward", "dout", dout, shape, because="(the shape of x)")
     if mask is None:
         return dout.copy()                   # test mode: the identity
+    # BEGIN SOLUTION dropout_backward
+    # HINT: return dx: the forward multiplied x by the mask (0 or 1 / p), so dout is too
     return dout * mask                       # dropped units pass nothing, kept ones 1 / p
+    # END SOLUTION

@@ -34,12 +34,16 @@ def softmax_loss(x, y):
     x, y = _scores_and_labels("softmax_loss", x, y)
     N = len(x)
     rows = np.arange(N)
+    # BEGIN SOLUTION softmax_loss
+    # HINT: subtract each row's max first (scores of 1e4 must stay finite), then log-softmax;
+    # HINT: return the mean of -log p[i, y_i] and dx = (p - 1[y]) / N
     shifted = x - x.max(axis=1, keepdims=True)   # softmax is shift-invariant; exp(<= 0) stays
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # finite at 1e4
     loss = -log_p[rows, y].sum() / N
     dx = np.exp(log_p)                           # p
     dx[rows, y] -= 1                             # p - 1[y]
     return loss, dx / N
+    # END SOLUTION
 
 
 def svm_loss(x, y):
@@ -57,12 +61,16 @@ def svm_loss(x, y):
     x, y = _scores_and_labels("svm_loss", x, y)
     N = len(x)
     rows = np.arange(N)
+    # BEGIN SOLUTION svm_loss
+    # HINT: margins max(0, x_j - x_{y_i} + 1) with the label's own margin set to 0;
+    # HINT: each positive margin adds +1 at its class and -1 at the label; divide by N
     margins = np.maximum(0, x - x[rows, y][:, None] + 1)   # (N, C), margin 1
     margins[rows, y] = 0                                   # the label is no competitor
     loss = margins.sum() / N
     active = (margins > 0).astype(x.dtype)                 # d margin_j / d x_j = 1
     active[rows, y] -= active.sum(axis=1)                  # d / d x_{y_i} = -#active
     return loss, active / N
+    # END SOLUTION
 
 
 def mse_loss(x, t):

@@ -130,6 +130,9 @@ def batchnorm_backward(dout, cache):
     """
     xhat, gamma, std, mode = cache
     dout = _dout("batchnorm_backward", dout, xhat)
+    # BEGIN SOLUTION batchnorm_backward
+    # HINT: dbeta and dgamma sum over the batch; in test mode dx = dout * gamma / std
+    # HINT: in train mode go back stage by stage: xhat = xc / std, std = sqrt(var + eps), ...
     dbeta = dout.sum(axis=0)                 # out = ... + beta
     dgamma = (dout * xhat).sum(axis=0)       # out = gamma * xhat + ...
     dxhat = dout * gamma
@@ -142,6 +145,7 @@ def batchnorm_backward(dout, cache):
     dxc = dxhat / std + 2 * xc * dvar / N    # via xhat directly, and via var = mean(xc**2)
     dmu = -dxc.sum(axis=0)                   # xc = x - mu
     dx = dxc + dmu / N                       # mu = mean(x)
+    # END SOLUTION
     return dx, dgamma, dbeta
 
 

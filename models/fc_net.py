@@ -54,6 +54,9 @@ class TwoLayerNet(Model):
         """
         W1, b1, W2, b2 = (self.params[name] for name in ("W1", "b1", "W2", "b2"))
         X = as_input(X, W1)
+        # BEGIN SOLUTION two_layer_loss
+        # HINT: forward with affine_relu_forward and affine_forward (return the scores when y
+        # HINT: is None), then softmax_loss, the two backward calls, and the L2 term and its dW
         h1, h1_cache = affine_relu_forward(X, W1, b1)          # (N, H)
         scores, scores_cache = affine_forward(h1, W2, b2)      # (N, C)
         if y is None:
@@ -69,6 +72,7 @@ class TwoLayerNet(Model):
             loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
             grads["W1"] += self.reg * W1
             grads["W2"] += self.reg * W2
+        # END SOLUTION
         return loss, grads
 
 

@@ -57,9 +57,13 @@ def sgd_momentum(w, dw, config=None):
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
     v = _state(config, "velocity", w)
+    # BEGIN SOLUTION sgd_momentum
+    # HINT: v = momentum * v - learning_rate * dw, stored in config["velocity"] in w's dtype;
+    # HINT: then next_w = w + v
     v = config["momentum"] * v - config["learning_rate"] * dw
     config["velocity"] = v.astype(w.dtype, copy=False)
     next_w = w + config["velocity"]
+    # END SOLUTION
     return next_w, config
 
 
@@ -77,9 +81,13 @@ def rmsprop(w, dw, config=None):
     config.setdefault("decay_rate", 0.99)
     config.setdefault("epsilon", 1e-8)
     decay = config["decay_rate"]
+    # BEGIN SOLUTION rmsprop
+    # HINT: the running average of dw**2 starts from _state(config, "cache", w) and goes back
+    # HINT: into config["cache"] in w's dtype; divide the step by its root plus epsilon
     cache = decay * _state(config, "cache", w) + (1 - decay) * dw**2
     config["cache"] = cache.astype(w.dtype, copy=False)
     next_w = w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"])
+    # END SOLUTION
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -100,6 +108,9 @@ def adam(w, dw, config=None):
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
     beta1, beta2 = config["beta1"], config["beta2"]
+    # BEGIN SOLUTION adam
+    # HINT: count the step first (t starts at 0 in config), update m and v from
+    # HINT: _state(config, "m", w) and _state(config, "v", w), store all three, bias-correct
     t = int(config.get("t", 0)) + 1
     m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
     v = beta2 * _state(config, "v", w) + (1 - beta2) * dw**2
@@ -109,6 +120,7 @@ def adam(w, dw, config=None):
     m_hat = config["m"] / (1 - beta1**t)             # bias correction: m starts at 0
     v_hat = config["v"] / (1 - beta2**t)
     next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    # END SOLUTION
     return next_w.astype(w.dtype, copy=False), config
 
 
