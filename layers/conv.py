@@ -122,6 +122,9 @@ def conv_backward_naive(dout, cache):
     dout = _dout("conv_backward_naive", dout, _out_shape(x.shape, w.shape, stride, pad), x)
     _, _, H, W = x.shape
     _, _, HH, WW = w.shape
+    # BEGIN SOLUTION conv_backward_naive
+    # HINT: loop over dout's entries; each adds dout[n, f, i, j] times its window of the padded
+    # HINT: x to dw[f] and times w[f] onto that window of dxp; crop dxp's padding off to get dx
     xp = _pad(x, pad, pad)
     dxp, dw = np.zeros_like(xp), np.zeros_like(w)
     for n, f, i, j in np.ndindex(dout.shape):
@@ -130,6 +133,7 @@ def conv_backward_naive(dout, cache):
         dxp[n, :, rows, cols] += w[f] * dout[n, f, i, j]   # d out / d window = w[f]
     db = dout.sum(axis=(0, 2, 3))                          # d out / d b[f] = 1
     return dxp[:, :, pad:pad + H, pad:pad + W], dw, db
+    # END SOLUTION
 
 
 def _windows(xp, HH, WW, stride, Hout, Wout):

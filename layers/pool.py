@@ -115,11 +115,15 @@ def max_pool_backward_naive(dout, cache):
     x, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
     dout = _dout("max_pool_backward_naive", dout, _out_shape(x.shape, PH, PW, stride), x)
+    # BEGIN SOLUTION max_pool_backward_naive
+    # HINT: for each dout entry find its window's first maximum (np.argmax, np.unravel_index)
+    # HINT: and add the entry to dx there; overlapping windows add up
     dx = np.zeros_like(x)
     for n, c, i, j in np.ndindex(dout.shape):
         window = x[n, c, i * stride:i * stride + PH, j * stride:j * stride + PW]
         ph, pw = np.unravel_index(np.argmax(window), window.shape)
         dx[n, c, i * stride + ph, j * stride + pw] += dout[n, c, i, j]
+    # END SOLUTION
     return dx
 
 
