@@ -38,12 +38,16 @@ class Release:
     files: dict = field(default_factory=dict)  # relpath -> bytes
     blanks: list = field(default_factory=list)  # dicts, see manifest()
     cut: set = field(default_factory=set)  # hashes of the solution lines cut out
-    kept: set = field(default_factory=set)  # hashes of solution lines outside the blocks
+    kept: set = field(default_factory=set)  # hashes of the released tree's lines outside blocks
     warnings: list = field(default_factory=list)
 
     @property
     def leak_keys(self):
-        """Lines that exist only inside solution blocks: none may appear in the release."""
+        """Lines that exist only inside solution blocks: none may appear in the release.
+
+        A line found anywhere else in the released tree (a `finally:`, a line of a
+        released module that a notebook blank rebuilds) is given away already: no leak.
+        """
         return self.cut - self.kept
 
 
@@ -69,6 +73,8 @@ def build(course, skip=()):
             data = _cut_python(release, rel, data.decode("utf-8"))
         elif rel.endswith(".ipynb"):
             data = _cut_notebook(release, rel, data.decode("utf-8"))
+        else:
+            release.kept |= {line_key(ln) for ln in text_lines(rel, data)}
         release.files[rel] = data
     _check_against_spec(release)
     return release

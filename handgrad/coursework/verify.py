@@ -17,12 +17,17 @@ from . import build, runner
 
 
 def _pytest(tree, paths, timeout, memory_mb):
-    """Run pytest on paths inside tree (one process); return its outcomes payload."""
+    """Run pytest on paths inside tree (one process); return its outcomes payload.
+
+    Hypothesis keeps its database in the temporary folder, not in the tree: a
+    verified release holds exactly the files that were written.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "outcomes.json"
+        env = {"PYTHONPATH": os.pathsep.join([str(tree), runner.GRADER_ROOT]),
+               "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tmp) / "hypothesis")}
         outcome = runner.run("pytest", tree, result, *paths, cwd=tree, timeout=timeout,
-                             memory_mb=memory_mb, env={"PYTHONPATH": os.pathsep.join(
-                                 [str(tree), runner.GRADER_ROOT])})
+                             memory_mb=memory_mb, env=env)
         if outcome.timed_out:
             return {"exit": None, "outcomes": {}, "log": f"timed out after {timeout} s"}
         if not result.is_file():

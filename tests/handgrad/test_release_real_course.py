@@ -1,0 +1,154 @@
+"""The coursework of this repository, end to end: release it, check the student tree, grade it.
+
+The student tree is built once in memory (what `handgrad release` writes, without the proof
+and verification runs); one test runs the real `handgrad release --no-prove` with its
+verification and compares the two. Student code always runs in a child process from the
+student tree, never imported into this one (that would shadow the installed solution).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handgrad import grade, release
+from handgrad.coursework import build, spec
+
+ROOT = Path(__file__).resolve().parents[2]
+COURSE = spec.load(ROOT)
+
+# One call that reaches each Python blank with valid inputs (checks before the blank pass).
+REACH = {
+    "affine_backward": "affine_backward(np.ones((2, 3)), affine_forward(x, w, b)[1])",
+    "relu_backward": "relu_backward(x, relu_forward(x)[1])",
+    "softmax_loss": "softmax_loss(x, y)",
+    "svm_loss": "svm_loss(x, y)",
+    "batchnorm_backward": "batchnorm_backward(x, batchnorm_forward(x, g, b4, "
+                          "{'mode': 'train'})[1])",
+    "dropout_forward": "dropout_forward(x, {'mode': 'train', 'p': 0.5, 'seed': 1})",
+    "dropout_backward": "dropout_backward(x, (np.full(x.shape, 2.0), x.shape))",
+    "conv_backward_naive": "conv_backward_naive(np.ones((2, 2, 2, 2)), "
+                           "conv_forward_naive(img, np.ones((2, 1, 3, 3)), np.zeros(2), "
+                           "{'stride': 1, 'pad': 1})[1])",
+    "max_pool_backward_naive": "max_pool_backward_naive(np.ones((2, 1, 1, 1)), "
+                               "max_pool_forward_naive(img, {'pool_height': 2, "
+                               "'pool_width': 2, 'stride': 2})[1])",
+    "two_layer_loss": "TwoLayerNet(input_dim=4, hidden_dim=3, num_classes=4).loss(x)",
+    "sgd_momentum": "sgd_momentum(x, x)",
+    "rmsprop": "rmsprop(x, x)",
+    "adam": "adam(x, x)",
+}
+PROBE = """
+import json, sys
+import numpy as np
+from layers import *
+from models import TwoLayerNet
+from solver.optim import adam, rmsprop, sgd_momentum
+import datasets, gradcheck
+
+x, y = np.linspace(-1, 1, 8).reshape(2, 4), np.array([0, 3])
+w, b, g, b4 = np.ones((4, 3)), np.zeros(3), np.ones(4), np.zeros(4)
+img = np.arange(8.0).reshape(2, 1, 2, 2)
+raised = {}
+for blank, call in json.loads(sys.argv[1]).items():
+    try:
+        eval(call)
+    except NotImplementedError as err:
+        raised[blank] = str(err)
+print(json.dumps(raised))
+"""
+
+
+def _run(args, cwd):
+    """Run python with args in cwd, the student tree first on sys.path (as `python -m` does)."""
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _grade(submission, out):
+    code = grade.main([str(submission), "--solution", str(ROOT), "--out", str(out)])
+    results = json.loads((out / "results.json").read_text())
+    return code, results, {t["name"]: t["extra_data"]["outcome"] for t in results["tests"]}
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student") / "release"
+    build.write(build.build(COURSE), out)
+    return out
+
+
+def test_every_python_blank_raises_its_own_name_and_file(student):
+    python_blanks = {b: info for b, info in COURSE.blanks.items() if info["file"].endswith(".py")}
+    assert set(python_blanks) == set(REACH)
+    done = _run(["-c", PROBE, json.dumps(REACH)], student)
+    assert done.returncode == 0, done.stderr
+    raised = json.loads(done.stdout)
+    assert raised == {b: f"{b} in {info['file']}" for b, info in python_blanks.items()}
+
+
+def test_every_notebook_blank_raises_in_its_cell(student):
+    for blank, info in COURSE.blanks.items():
+        if info["file"].endswith(".ipynb"):
+            text = (student / info["file"]).read_text()
+            assert f'raise NotImplementedError(\\"{blank} in {info["file"]} cell ' in text
+
+
+def test_gradcheck_reports_the_blanks_as_not_attempted(student, tmp_path):
+    report = tmp_path / "gradcheck.json"
+    done = _run(["-m", "gradcheck", "affine", "relu", "--json", str(report)], student)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("0 passed, 0 failed, 4 not attempted")
+    assert "not implemented yet: affine_backward in layers/affine.py" in done.stdout
+    assert json.loads(report.read_text())["summary"]["not_attempted"] == 4
+
+
+def test_release_holds_no_hidden_tests_and_lists_every_blank(student):
+    files = set(_tree(student))
+    assert not any(f.startswith("tests/hidden/") for f in files)
+    assert "coursework.toml" not in files
+    assert "tests/layers/test_affine.py" in files
+    manifest = json.loads((student / build.MANIFEST).read_text())
+    listed = {b["id"]: b["file"] for b in manifest["blanks"]}
+    assert listed == {b: info["file"] for b, info in COURSE.blanks.items()}
+    assert set(manifest["files"]) == files - {build.MANIFEST}
+    for blank in manifest["blanks"]:
+        if blank["file"].endswith(".py"):
+            first, last = blank["lines"]
+            lines = (student / blank["file"]).read_text().splitlines()
+            assert lines[first - 1].strip() == f"# BEGIN YOUR CODE {blank['id']}"
+            assert lines[last - 1].strip() == "# END YOUR CODE"
+            assert blank["hints"] in (1, 2)
+
+
+def test_release_command_verifies_and_is_deterministic(student, tmp_path, capsys):
+    out = tmp_path / "release"
+    assert release.main([str(out), "--solution", str(ROOT), "--no-prove"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"blanks to {out}; verified")
+    assert _tree(out) == _tree(student)
+    assert release.main([str(out), "--solution", str(ROOT), "--check"]) == 0
+    (out / "layers/affine.py").write_text("edited\n")
+    assert release.main([str(out), "--solution", str(ROOT), "--check"]) == 1
+
+
+def test_grading_the_untouched_release_scores_zero(student, tmp_path):
+    code, results, outcomes = _grade(student, tmp_path)
+    assert code == 1
+    assert results["score"] == 0
+    assert set(outcomes.values()) == {"not attempted"}
+    graded = {t["extra_data"]["blank"] for t in results["tests"]}
+    assert graded == {t.blank for t in COURSE.tests}
+
+
+def test_grading_the_solution_gives_full_score(tmp_path):
+    code, results, outcomes = _grade(ROOT, tmp_path)
+    assert code == 0
+    assert set(outcomes.values()) == {"passed"}
+    assert results["score"] == sum(t.max_score for t in COURSE.tests) > 0
