@@ -168,10 +168,16 @@ def max_pool_forward_fast(x, pool_param):
     N, C, Hout, Wout = _out_shape(x.shape, PH, PW, stride)
     out = np.empty((N, C, Hout, Wout), dtype=x.dtype)
 
+    offsets = list(np.ndindex(PH, PW))
+
     def work(n):
-        np.copyto(out[n], _tap(x[n], 0, 0, stride, Hout, Wout))
-        for ph, pw in list(np.ndindex(PH, PW))[1:]:
-            np.maximum(out[n], _tap(x[n], ph, pw, stride, Hout, Wout), out=out[n])
+        taps = [_tap(x[n], ph, pw, stride, Hout, Wout) for ph, pw in offsets]
+        if len(taps) == 1:
+            np.copyto(out[n], taps[0])
+        else:
+            np.maximum(taps[0], taps[1], out=out[n])
+        for tap in taps[2:]:
+            np.maximum(out[n], tap, out=out[n])
 
     _in_parallel(work, N, x.size)
     return out, (x, out, pool_param)
