@@ -114,6 +114,7 @@ def test_release_holds_no_hidden_tests_and_lists_every_blank(student):
     files = set(_tree(student))
     assert not any(f.startswith("tests/hidden/") for f in files)
     assert "coursework.toml" not in files
+    assert "tests/handgrad/test_release_real_course.py" not in files
     assert "tests/layers/test_affine.py" in files
     manifest = json.loads((student / build.MANIFEST).read_text())
     listed = {b["id"]: b["file"] for b in manifest["blanks"]}
