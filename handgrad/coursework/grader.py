@@ -5,18 +5,18 @@ outputs once, in its own process. Each test then runs in a fresh process on
 the submission, with a timeout and a memory limit, and reports one verdict per
 point-bearing output. Pytest tests (public or hidden) run from the solution's
 pristine copies, never from the student's, with the submission's code first on
-sys.path.
+sys.path. Each test runs on its blank's isolated tree (isolate.py): the
+solution's code in every other blank, so one wrong blank costs only its own tests.
 """
 
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-from . import build, markers, runner, spec
+from . import build, isolate, markers, runner, spec
 from .reports import Entry
 
 
@@ -136,26 +136,44 @@ def grade(submission, solution, use_splice=False, jobs=None):
     with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
         tmp = Path(tmp)
         try:
-            tree = unpack(submission, tmp / "submission")
+            isolation, notes = _trees(course, submission, tmp, use_splice)
         except (SubmissionError, OSError, zipfile.BadZipFile) as err:
             why = f"the submission cannot be read: {err}"
             broken = [_entries(t, _same_for_all(t, "error", why)) for t in course.tests]
             return [e for entries in broken for e in entries], why
-        note = ""
-        if use_splice:
-            taken = splice(course, tree, tmp / "spliced")
-            tree = tmp / "spliced"
-            note = f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks."
         (tmp / "ref").mkdir()
         reference(course, tmp / "ref", tmp)
+
+        def run(item):
+            index, test = item
+            return _run_test(course, index, test, isolation.trees[test.blank], tmp / "ref", tmp)
+
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-            verdicts = pool.map(lambda it: _run_test(course, *it, tree, tmp / "ref", tmp),
-                                enumerate(course.tests))
-            entries = [e for test, v in zip(course.tests, verdicts, strict=True)
-                       for e in _entries(test, v)]
-        shutil.rmtree(tmp / "ref")
+            verdicts = list(pool.map(run, enumerate(course.tests)))
+    entries = [e for test, v in zip(course.tests, verdicts, strict=True)
+               for e in _entries(test, v)]
+    return entries, "\n".join(n for n in [*notes, _import_note(entries)] if n)
+
+
+def _trees(course, submission, tmp, use_splice):
+    """The isolated tree of each graded blank, and the notes that say how they were made."""
+    tree = unpack(submission, tmp / "submission")
+    notes = []
+    if use_splice:
+        taken = splice(course, tree, tmp / "spliced")
+        tree = tmp / "spliced"
+        notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
+    isolation = isolate.build_trees(course, tree, tmp / "isolated")
+    return isolation, [*notes, isolate.note(isolation)]
+
+
+def _import_note(entries):
+    """Why tests could not import the submission: all of them, or only some blanks' trees."""
     broken = [e for e in entries if e.output.startswith("the submission does not import")]
-    if broken:
-        why = f"The submission does not import: {broken[0].output.strip().splitlines()[-1]}"
-        note = f"{note}\n{why}" if note else why
-    return entries, note
+    if not broken:
+        return ""
+    why = broken[0].output.strip().splitlines()[-1]
+    if len(broken) == len(entries):
+        return f"The submission does not import: {why}"
+    blanks = ", ".join(sorted({e.blank for e in broken}))
+    return f"With the code of {blanks} the submission does not import: {why}"

@@ -141,17 +141,22 @@ def cut(source, relpath, default="block"):
     return "".join(out), blocks, ranges
 
 
-def answers(source, where):
-    """The student's code inside each guarded region: {id: body lines}.
+def guards(source, where):
+    """The guarded regions of a student source, as Blocks.
 
-    Broken student code must still be spliced (it then fails at import, where
-    the grader reports it), so an untokenizable file falls back to line matching.
+    Broken student code must still be spliced and isolated (it then fails at
+    import, where the grader reports it), so an untokenizable file falls back
+    to line matching.
     """
     try:
-        blocks = find_blocks(source, where, GUARD)
+        return find_blocks(source, where, GUARD)
     except MarkerError:
-        blocks = _find_guards_by_line(source)
-    return {block.id: block.body for block in blocks}
+        return _find_guards_by_line(source)
+
+
+def answers(source, where):
+    """The student's code inside each guarded region: {id: body lines}."""
+    return {block.id: block.body for block in guards(source, where)}
 
 
 def _find_guards_by_line(source):
@@ -170,8 +175,12 @@ def _find_guards_by_line(source):
 
 
 def splice(pristine, student_answers, where):
-    """Put the student's answers into the pristine release source; return (source, ids used)."""
-    blocks = find_blocks(pristine, where, GUARD)
+    """Put answers into the guarded regions of a source; return (source, ids used).
+
+    The source is the pristine release (the student's answers go in) or a
+    student's file (the solution's bodies go in, to isolate one blank).
+    """
+    blocks = guards(pristine, where)
     lines = pristine.splitlines(keepends=True)
     out, used, pos = [], [], 0
     for block in blocks:

@@ -7,6 +7,7 @@ student tree, never imported into this one (that would shadow the installed solu
 """
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from handgrad import grade, release
-from handgrad.coursework import build, spec
+from handgrad.coursework import build, isolate, markers, spec
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = spec.load(ROOT)
@@ -153,3 +154,42 @@ def test_grading_the_solution_gives_full_score(tmp_path):
     assert code == 0
     assert set(outcomes.values()) == {"passed"}
     assert results["score"] == sum(t.max_score for t in COURSE.tests) > 0
+
+
+def _answer(tree, leave=()):
+    """Type the solution into every Python blank of the student tree but those in `leave`."""
+    for rel, bodies in isolate.solution_blocks(COURSE).items():
+        answers = {bid: body for bid, body in bodies.items() if bid not in leave}
+        (tree / rel).write_text(markers.splice((tree / rel).read_text(), answers, rel)[0])
+
+
+def _replace(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
+    """TwoLayerNet calls affine_backward, dropout_backward needs dropout_forward's mask: each
+    blank is graded with the solution in every other blank, so neither bug spreads, and a
+    blank left untouched (adam) costs nothing elsewhere (rmsprop shares its file)."""
+    tree = shutil.copytree(student, tmp_path / "handin")
+    _answer(tree, leave={"adam"})
+    _replace(tree / "layers/affine.py", "db = dout.sum(axis=0) ", "db = 2 * dout.sum(axis=0) ")
+    _replace(tree / "layers/dropout.py", "mask = ((np.random.rand(*x.shape) < p) / p)",
+             "mask = (np.random.rand(*x.shape) < p)")
+    code, results, outcomes = _grade(tree, tmp_path / "out")
+    assert code == 1
+    lost = {name: o for name, o in outcomes.items() if o != "passed"}
+    adam = {name: "not attempted" for name in outcomes if name.startswith("adam")}
+    assert lost == {"affine_backward: db": "failed", "dropout_forward: out": "failed", **adam}
+    scores = {}
+    for t in results["tests"]:
+        blank = scores.setdefault(t["extra_data"]["blank"], [0, 0])
+        blank[0] += t["score"]
+        blank[1] += t["max_score"]
+    assert scores["two_layer_loss"] == [6, 6]
+    assert scores["dropout_backward"] == [2, 2]
+    assert scores["affine_backward"] == [4, 5]
+    assert scores["adam"] == [0, 5]
+    assert "(13 isolated: adam, affine_backward," in results["output"]

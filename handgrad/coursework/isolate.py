@@ -1,0 +1,112 @@
+"""One tree per blank, so that a bug in one blank costs only that blank's tests.
+
+TwoLayerNet.loss calls the student's affine_backward, dropout_backward needs the
+student's dropout_forward mask: graded on the submission as it is, one wrong
+blank would fail the tests of every blank built on it. So each blank's tests
+run on a copy of the submission where every OTHER blank's guarded region holds
+the solution's code and only this blank holds the student's. Code outside the
+blanks stays the student's (it is their submission); with --splice the
+submission is the pristine release with the student's blanks spliced in, so
+the isolated tree is the release with this one blank of the student's.
+
+A blank whose guards the student deleted cannot be swapped out: its own code
+then runs in the other blanks' trees, and `Isolation.missing` says so.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import markers, spec
+
+# Data files (a CIFAR-10 folder in the student's tree) are linked into each tree, not copied.
+LINK_OVER_BYTES = 2**20
+
+
+@dataclass
+class Isolation:
+    """The per-blank trees of one grading run."""
+
+    trees: dict = field(default_factory=dict)  # blank id ("" for tests of no blank) -> Path
+    isolated: list = field(default_factory=list)  # blanks swapped for the solution elsewhere
+    missing: dict = field(default_factory=dict)  # blank id -> file whose guards are gone
+
+
+def solution_blocks(course):
+    """{relpath: {blank id: solution body lines}} of every Python file that holds a blank."""
+    files = sorted({info["file"] for info in course.blanks.values()
+                    if info["file"].endswith(".py")})
+    out = {}
+    for rel in files:
+        source = (course.root / rel).read_text(encoding="utf-8")
+        out[rel] = {block.id: block.body for block in markers.find_blocks(source, rel)}
+    return out
+
+
+def _copy(tree, dest):
+    """Copy tree into dest (caches and version control left out, large data files linked)."""
+    def copy(src, dst):
+        if os.path.getsize(src) > LINK_OVER_BYTES and not src.endswith(".py"):
+            os.symlink(os.path.realpath(src), dst)
+        else:
+            shutil.copyfile(src, dst)
+
+    shutil.copytree(tree, dest, ignore=shutil.ignore_patterns(*spec.JUNK), copy_function=copy)
+
+
+def _variants(tree, blocks):
+    """Return ({relpath: {kept blank: text}}, the blank ids whose guards the tree holds).
+
+    Each text has the solution in every guarded region but the kept blank's;
+    the key None stands for every blank the file does not hold. A file whose
+    guards are all gone has no variants: it is graded as it is.
+    """
+    out, guarded = {}, set()
+    for rel, bodies in blocks.items():
+        path = Path(tree) / rel
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        texts = {}
+        for keep in [None, *bodies]:
+            others = {bid: body for bid, body in bodies.items() if bid != keep}
+            texts[keep], used = markers.splice(text, others, rel)
+            if keep is None and used:
+                out[rel] = texts
+                guarded |= set(used)
+    return out, guarded
+
+
+def build_trees(course, tree, dest):
+    """Write one isolated copy of tree per graded blank under dest; return the Isolation.
+
+    Tests of no blank run on a copy with every blank's region from the solution.
+    """
+    blocks = solution_blocks(course)
+    variants, guarded = _variants(tree, blocks)
+    result = Isolation(
+        isolated=sorted(guarded),
+        missing={bid: rel for rel, ids in blocks.items() for bid in ids if bid not in guarded},
+    )
+    for index, blank in enumerate(sorted({t.blank for t in course.tests})):
+        target = Path(dest) / f"blank-{index}"
+        _copy(tree, target)
+        for rel, texts in variants.items():
+            (target / rel).write_text(texts.get(blank, texts[None]), encoding="utf-8")
+        result.trees[blank] = target
+    return result
+
+
+def note(isolation):
+    """The visible line that says which blanks were graded in isolation."""
+    if not isolation.isolated:
+        return ("No blank was isolated: the submission holds none of the release's "
+                "'BEGIN YOUR CODE' guards, so every test ran on its code as it is.")
+    lines = [f"Each blank was graded with the solution's code in every other blank "
+             f"({len(isolation.isolated)} isolated: {', '.join(isolation.isolated)})."]
+    if isolation.missing:
+        gone = ", ".join(f"{b} ({rel})" for b, rel in sorted(isolation.missing.items()))
+        lines.append(f"Not isolated, their guards are missing from the submission: {gone}; "
+                     "their code ran in the other blanks' tests too.")
+    return "\n".join(lines)
