@@ -3,6 +3,7 @@
 All public names of the API contract are importable from here.
 """
 
+from ._checks import NonFiniteError
 from .activations import (
     relu_backward,
     relu_forward,
@@ -12,6 +13,15 @@ from .activations import (
     tanh_forward,
 )
 from .affine import affine_backward, affine_forward
+from .conv import conv_backward_fast, conv_backward_naive, conv_forward_fast, conv_forward_naive
+from .conv_sandwich import (
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+)
 from .dropout import dropout_backward, dropout_forward
 from .gates import (
     add_backward,
@@ -29,25 +39,13 @@ from .normalization import (
     layernorm_backward,
     layernorm_forward,
 )
-from .sandwich import affine_relu_backward, affine_relu_forward
-
-# isort: split
-# convolutional layers: conv, pool, spatial normalization, conv sandwiches
-from .conv import conv_backward_fast, conv_backward_naive, conv_forward_fast, conv_forward_naive
-from .conv_sandwich import (
-    conv_bn_relu_backward,
-    conv_bn_relu_forward,
-    conv_relu_backward,
-    conv_relu_forward,
-    conv_relu_pool_backward,
-    conv_relu_pool_forward,
-)
 from .pool import (
     max_pool_backward_fast,
     max_pool_backward_naive,
     max_pool_forward_fast,
     max_pool_forward_naive,
 )
+from .sandwich import affine_relu_backward, affine_relu_forward
 from .spatial_norm import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,

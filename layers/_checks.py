@@ -67,11 +67,24 @@ def check_same_shape(func, name_a, a, name_b, b):
         )
 
 
+class NonFiniteError(ValueError):
+    """An input holds NaN or infinity where the layer cannot give them a meaning."""
+
+
 def check_finite(func, name, arr):
     """Reject NaN and infinity where a layer cannot give them a meaning."""
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{func}: {name} of shape {arr.shape} has {bad} NaN or infinite entries")
+        raise NonFiniteError(
+            f"{func}: {name} of shape {arr.shape} has {bad} NaN or infinite entries"
+        )
+
+
+def as_dout(func, dout, shape, like=None):
+    """The upstream gradient of a backward: a float array of the forward output's shape."""
+    dout = as_float(func, "dout", dout, like=like)
+    check_shape(func, "dout", dout, shape, because="(the shape of the forward output)")
+    return dout
 
 
 def check_labels(func, name, y, N, C):

@@ -8,14 +8,7 @@ why they cache out instead of x.
 
 import numpy as np
 
-from ._checks import as_float, check_shape
-
-
-def _dout(func, dout, like):
-    """Upstream gradient as a float array of the forward output's shape."""
-    dout = as_float(func, "dout", dout, like=like)
-    check_shape(func, "dout", dout, like.shape, because="(the shape of the forward output)")
-    return dout
+from ._checks import as_dout, as_float
 
 
 def relu_forward(x):
@@ -44,7 +37,7 @@ def relu_backward(dout, cache):
     - dx: of the shape of x
     """
     x = cache
-    dout = _dout("relu_backward", dout, x)
+    dout = as_dout("relu_backward", dout, x.shape, like=x)
     # BEGIN SOLUTION relu_backward
     # HINT: return dx: dout where x > 0, 0 elsewhere (also at x = 0); never write into dout
     return dout * (x > 0)                    # the gate lets the gradient through where x > 0
@@ -81,7 +74,7 @@ def sigmoid_backward(dout, cache):
     - dx: of the shape of x
     """
     out = cache
-    dout = _dout("sigmoid_backward", dout, out)
+    dout = as_dout("sigmoid_backward", dout, out.shape, like=out)
     return dout * out * (1 - out)            # sigma'(x) = sigma(x) (1 - sigma(x))
 
 
@@ -111,5 +104,5 @@ def tanh_backward(dout, cache):
     - dx: of the shape of x
     """
     out = cache
-    dout = _dout("tanh_backward", dout, out)
+    dout = as_dout("tanh_backward", dout, out.shape, like=out)
     return dout * (1 - out**2)               # tanh'(x) = 1 - tanh(x)^2

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._checks import (
+    as_dout,
     as_float,
     check_ndim,
     check_nonnegative_int,
@@ -55,13 +56,6 @@ def _out_shape(x_shape, w_shape, stride, pad):
     """(N, F, Hout, Wout) by floor division: windows that do not fit are dropped."""
     (N, _, H, W), (F, _, HH, WW) = x_shape, w_shape
     return N, F, 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-
-
-def _dout(func, dout, shape, like):
-    """Upstream gradient as a float array of the forward output's shape."""
-    dout = as_float(func, "dout", dout, like=like)
-    check_shape(func, "dout", dout, shape, because="(the shape of the forward output)")
-    return dout
 
 
 def _pad(a, ph, pw):
@@ -119,7 +113,7 @@ def conv_backward_naive(dout, cache):
     """
     x, w, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
-    dout = _dout("conv_backward_naive", dout, _out_shape(x.shape, w.shape, stride, pad), x)
+    dout = as_dout("conv_backward_naive", dout, _out_shape(x.shape, w.shape, stride, pad), like=x)
     _, _, H, W = x.shape
     _, _, HH, WW = w.shape
     # BEGIN SOLUTION conv_backward_naive
@@ -258,7 +252,7 @@ def conv_backward_fast(dout, cache, need_dx=True):
     N, C, Hp, Wp = xp.shape
     F, H, W = len(w), Hp - 2 * pad, Wp - 2 * pad
     out_shape = _out_shape((N, C, H, W), w.shape, stride, pad)
-    dout = _dout("conv_backward_fast", dout, out_shape, xp).astype(xp.dtype, copy=False)
+    dout = as_dout("conv_backward_fast", dout, out_shape, like=xp).astype(xp.dtype, copy=False)
     flipped = need_dx and stride == 1 and C >= F     # smaller im2col than the scatter's
     dxp, dw = _backward_columns(dout, xp, w, stride, need_dx and not flipped)
     if flipped:

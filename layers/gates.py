@@ -8,7 +8,7 @@ gradient is dout times the other input), max routes dout to the larger input.
 
 import numpy as np
 
-from ._checks import as_array, as_float, check_same_shape, check_shape
+from ._checks import as_array, as_dout, as_float, check_same_shape
 
 
 def _pair(func, x, y):
@@ -18,13 +18,6 @@ def _pair(func, x, y):
     y = as_float(func, "y", y, like=x)
     check_same_shape(func, "x", x, "y", y)
     return x, y
-
-
-def _dout(func, dout, shape):
-    """Upstream gradient as a float array of the forward output's shape."""
-    dout = as_float(func, "dout", dout)
-    check_shape(func, "dout", dout, shape, because="(the shape of the forward output)")
-    return dout
 
 
 def add_forward(x, y):
@@ -44,7 +37,7 @@ def add_backward(dout, cache):
     Returns a tuple of:
     - dx, dy: of the shape of x, two separate arrays
     """
-    dout = _dout("add_backward", dout, cache)
+    dout = as_dout("add_backward", dout, cache)
     return dout.copy(), dout.copy()          # d(x + y)/dx = d(x + y)/dy = 1
 
 
@@ -66,7 +59,7 @@ def multiply_backward(dout, cache):
     - dx, dy: of the shape of x
     """
     x, y = cache
-    dout = _dout("multiply_backward", dout, x.shape)
+    dout = as_dout("multiply_backward", dout, x.shape)
     return dout * y, dout * x                # d(xy)/dx = y, d(xy)/dy = x
 
 
@@ -89,5 +82,5 @@ def max_backward(dout, cache):
     - dx, dy: of the shape of x
     """
     x_wins = cache
-    dout = _dout("max_backward", dout, x_wins.shape)
+    dout = as_dout("max_backward", dout, x_wins.shape)
     return dout * x_wins, dout * ~x_wins     # the router: all of dout to one input

@@ -8,7 +8,15 @@ upstream gradient is the number 1 and there is no cache.
 
 import numpy as np
 
-from ._checks import as_float, check_batch, check_labels, check_min_ndim, check_ndim, check_shape
+from ._checks import (
+    as_float,
+    check_batch,
+    check_finite,
+    check_labels,
+    check_min_ndim,
+    check_ndim,
+    check_shape,
+)
 
 
 def _scores_and_labels(func, x, y):
@@ -16,6 +24,7 @@ def _scores_and_labels(func, x, y):
     x = as_float(func, "x", x)
     check_ndim(func, "x", x, "NC")
     check_batch(func, "x", x)
+    check_finite(func, "x", x)       # a NaN or infinite score has no probability
     y = check_labels(func, "y", y, *x.shape)
     return x, y
 
@@ -89,6 +98,8 @@ def mse_loss(x, t):
     check_min_ndim("mse_loss", "x", x, 1, "(N, ...)")
     check_batch("mse_loss", "x", x)
     check_shape("mse_loss", "t", t, x.shape, because="(the shape of the predictions x)")
+    check_finite("mse_loss", "x", x)
+    check_finite("mse_loss", "t", t)
     N = len(x)
     diff = (x - t).astype(x.dtype, copy=False)   # float32 predictions keep float32
     loss = 0.5 * (diff**2).sum() / N

@@ -10,6 +10,7 @@ its features (axis 1), so it behaves the same in training and at test time.
 import numpy as np
 
 from ._checks import (
+    as_dout,
     as_float,
     check_batch,
     check_mode,
@@ -29,13 +30,6 @@ def _inputs(func, x, gamma, beta):
     check_shape(func, "gamma", gamma, (D,), because=f"(one per feature of x {x.shape})")
     check_shape(func, "beta", beta, (D,), because=f"(one per feature of x {x.shape})")
     return x, gamma, beta
-
-
-def _dout(func, dout, xhat):
-    """Upstream gradient as a float array of shape (N, D)."""
-    dout = as_float(func, "dout", dout, like=xhat)
-    check_shape(func, "dout", dout, xhat.shape, because="(the shape of the forward output)")
-    return dout
 
 
 def _number(func, name, params, key, default):
@@ -129,7 +123,7 @@ def batchnorm_backward(dout, cache):
     - dbeta: of shape (D,)
     """
     xhat, gamma, std, mode = cache
-    dout = _dout("batchnorm_backward", dout, xhat)
+    dout = as_dout("batchnorm_backward", dout, xhat.shape, like=xhat)
     # BEGIN SOLUTION batchnorm_backward
     # HINT: dbeta and dgamma sum over the batch; in test mode dx = dout * gamma / std
     # HINT: in train mode go back stage by stage: xhat = xc / std, std = sqrt(var + eps), ...
@@ -157,7 +151,7 @@ def batchnorm_backward_alt(dout, cache):
     Inputs and returns as batchnorm_backward.
     """
     xhat, gamma, std, mode = cache
-    dout = _dout("batchnorm_backward_alt", dout, xhat)
+    dout = as_dout("batchnorm_backward_alt", dout, xhat.shape, like=xhat)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     if mode == "test":
@@ -205,7 +199,7 @@ def layernorm_backward(dout, cache):
     - dbeta: of shape (D,)
     """
     xhat, gamma, std = cache
-    dout = _dout("layernorm_backward", dout, xhat)
+    dout = as_dout("layernorm_backward", dout, xhat.shape, like=xhat)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dx = _normalize_backward(dout * gamma, xhat, std, axis=1)

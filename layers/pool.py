@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._checks import (
+    as_dout,
     as_float,
     check_ndim,
     check_param_dict,
     check_positive_int,
-    check_shape,
     check_window,
 )
 
@@ -74,13 +74,6 @@ def _out_shape(x_shape, PH, PW, stride):
     return N, C, 1 + (H - PH) // stride, 1 + (W - PW) // stride
 
 
-def _dout(func, dout, shape, like):
-    """Upstream gradient as a float array of the forward output's shape."""
-    dout = as_float(func, "dout", dout, like=like)
-    check_shape(func, "dout", dout, shape, because="(the shape of the forward output)")
-    return dout
-
-
 def max_pool_forward_naive(x, pool_param):
     """Forward pass of max pooling, one window at a time.
 
@@ -114,7 +107,7 @@ def max_pool_backward_naive(dout, cache):
     """
     x, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
-    dout = _dout("max_pool_backward_naive", dout, _out_shape(x.shape, PH, PW, stride), x)
+    dout = as_dout("max_pool_backward_naive", dout, _out_shape(x.shape, PH, PW, stride), like=x)
     # BEGIN SOLUTION max_pool_backward_naive
     # HINT: for each dout entry find its window's first maximum (np.argmax, np.unravel_index)
     # HINT: and add the entry to dx there; overlapping windows add up
@@ -201,7 +194,7 @@ def max_pool_backward_fast(dout, cache):
     """
     x, out, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
-    dout = _dout("max_pool_backward_fast", dout, out.shape, x).astype(x.dtype, copy=False)
+    dout = as_dout("max_pool_backward_fast", dout, out.shape, like=x).astype(x.dtype, copy=False)
     N, C, Hout, Wout = out.shape
     disjoint = stride >= PH and stride >= PW
     tiled = stride == PH == PW and PH * Hout == x.shape[2] and PW * Wout == x.shape[3]

@@ -15,6 +15,7 @@ the entries that share mu and var:
 import numpy as np
 
 from ._checks import (
+    as_dout,
     as_float,
     check_ndim,
     check_param_dict,
@@ -39,13 +40,6 @@ def _inputs(func, x, gamma, beta, param_shape):
     check_shape(func, "gamma", gamma, param_shape(x.shape[1]), because=because)
     check_shape(func, "beta", beta, param_shape(x.shape[1]), because=because)
     return x, gamma, beta
-
-
-def _dout(func, dout, shape, like):
-    """Upstream gradient as a float array of the forward output's shape."""
-    dout = as_float(func, "dout", dout, like=like)
-    check_shape(func, "dout", dout, shape, because="(the shape of the forward output)")
-    return dout
 
 
 def _pixels(a):
@@ -91,7 +85,7 @@ def spatial_batchnorm_backward(dout, cache):
     - dbeta: of shape (C,)
     """
     bn_cache, shape = cache
-    dout = _dout("spatial_batchnorm_backward", dout, shape, bn_cache[0])
+    dout = as_dout("spatial_batchnorm_backward", dout, shape, like=bn_cache[0])
     dx2d, dgamma, dbeta = batchnorm_backward_alt(_pixels(dout), bn_cache)
     return _images(dx2d, shape), dgamma, dbeta
 
@@ -147,7 +141,7 @@ def spatial_groupnorm_backward(dout, cache):
     - dbeta: of shape (1, C, 1, 1)
     """
     xhat, gamma, std, G = cache
-    dout = _dout("spatial_groupnorm_backward", dout, xhat.shape, xhat)
+    dout = as_dout("spatial_groupnorm_backward", dout, xhat.shape, like=xhat)
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)            # out = ... + beta
     dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)  # out = gamma * xhat + ...
     N = len(xhat)

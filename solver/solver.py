@@ -28,6 +28,8 @@ import warnings
 
 import numpy as np
 
+from layers import NonFiniteError
+
 from . import checkpoint, optim
 
 
@@ -120,7 +122,10 @@ class Solver:
     def _step(self):
         """One minibatch update. Returns the loss; a non-finite loss changes nothing."""
         batch = self._choice(len(self.X_train), self.batch_size)
-        loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
+        try:
+            loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
+        except NonFiniteError:               # the scores overflowed before the loss
+            return np.nan
         if not np.isfinite(loss):
             return loss
         self.loss_history.append(float(loss))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from layers import mse_loss, softmax_loss, svm_loss
+from layers import NonFiniteError, mse_loss, softmax_loss, svm_loss
 
 SCORES = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
 LABELS = np.array([2, 0])
@@ -101,3 +101,17 @@ def test_scores_must_be_two_dimensional_and_non_empty(loss_fn):
 def test_mse_loss_rejects_targets_of_another_shape():
     with pytest.raises(ValueError, match=r"mse_loss: t has shape \(2, 2\); expected \(2, 3\)"):
         mse_loss(np.zeros((2, 3)), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("loss_fn", [softmax_loss, svm_loss])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_scores_are_rejected_by_name(loss_fn, bad):
+    x = np.zeros((2, 3))
+    x[1, 2] = bad
+    with pytest.raises(NonFiniteError, match=r"x of shape \(2, 3\) has 1 NaN or infinite"):
+        loss_fn(x, [0, 1])
+
+
+def test_mse_loss_rejects_nonfinite_targets():
+    with pytest.raises(ValueError, match=r"mse_loss: t of shape \(2, 1\) has 1 NaN"):
+        mse_loss(np.zeros((2, 1)), np.array([[0.0], [np.nan]]))

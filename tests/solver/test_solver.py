@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from layers import softmax_loss
 from models import FullyConnectedNet, TwoLayerNet
 from solver import NonFiniteLossWarning, Solver
 
@@ -182,6 +183,25 @@ def test_nonfinite_loss_stops_with_iteration_and_keeps_best(data):
     assert_same_params(solver.model.params, solver.best_params)
     assert all(np.all(np.isfinite(p)) for p in solver.model.params.values())
     assert all(np.isfinite(solver.loss_history))
+
+
+class Overflowing(TwoLayerNet):
+    """A TwoLayerNet whose training scores have overflowed to infinity."""
+
+    def loss(self, X, y=None):
+        if y is None:
+            return super().loss(X)
+        return softmax_loss(np.full((len(X), C), np.inf), y)   # raises NonFiniteError
+
+
+def test_overflowing_scores_stop_training_like_a_nonfinite_loss(data):
+    def overflowing():
+        return Overflowing(input_dim=D, hidden_dim=10, num_classes=C, weight_scale=0.1)
+
+    with pytest.warns(NonFiniteLossWarning, match=r"the loss is nan at iteration 1 / "):
+        solver = run(data, model_factory=overflowing, seed=0)
+    assert solver.iteration == 0
+    assert solver.loss_history == []
 
 
 def test_verbose_false_prints_nothing(data, capsys):
