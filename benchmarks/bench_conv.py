@@ -22,16 +22,15 @@ with OMP/OPENBLAS/MKL_NUM_THREADS set when they differ from --threads.
 """
 
 import argparse
-import os
 import sys
 import time
 import tracemalloc
 
 import numpy as np
+from _threads import pin_threads
 
 import layers
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 CONVS = {  # name: (x shape, w shape, pad)
     "A 7x7": ((50, 3, 32, 32), (32, 3, 7, 7), 3),
     "B 3x3": ((64, 64, 32, 32), (64, 64, 3, 3), 1),
@@ -48,14 +47,6 @@ def parse_args(argv):
                         help="images timed with the naive loops, extrapolated to N (1)")
     parser.add_argument("--no-torch", action="store_true", help="time handgrad only")
     return parser.parse_args(argv)
-
-
-def pin_threads(threads, argv):
-    """Re-execute this script with the BLAS thread variables set, unless they already are."""
-    if all(os.environ.get(var) == str(threads) for var in THREAD_VARS):
-        return
-    os.environ.update({var: str(threads) for var in THREAD_VARS})
-    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
 
 
 def median_ms(fns, repeats):
@@ -141,7 +132,7 @@ def bench(name, dtype, args, torch):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    pin_threads(args.threads, argv)
+    pin_threads(args.threads, __file__, argv)
     torch = None
     if not args.no_torch:
         import torch

@@ -25,12 +25,11 @@ import sys
 import time
 
 import numpy as np
+from _threads import THREAD_VARS, pin_threads
 
 import models
 from gradcheck import check_model
 from gradcheck.cli import main as gradcheck_main
-
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def parse_args(argv):
@@ -39,14 +38,6 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (default: the environment's)")
     return parser.parse_args(argv)
-
-
-def pin_threads(threads, argv):
-    """Re-execute this script with the BLAS thread variables set, unless they already are."""
-    if threads is None or all(os.environ.get(var) == str(threads) for var in THREAD_VARS):
-        return
-    os.environ.update({var: str(threads) for var in THREAD_VARS})
-    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
 
 
 def counted(model):
@@ -104,7 +95,7 @@ def timed(fn, repeats):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    pin_threads(args.threads, argv)
+    pin_threads(args.threads, __file__, argv)
     threads = {var: os.environ.get(var, "-") for var in THREAD_VARS}
     print(f"repeats: {args.repeats}, cores: {os.cpu_count()}, "
           + ", ".join(f"{k}={v}" for k, v in threads.items()))

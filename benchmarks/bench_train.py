@@ -23,11 +23,11 @@ import sys
 import time
 
 import numpy as np
+from _threads import pin_threads
 
 from models import FullyConnectedNet, TwoLayerNet
 from solver.optim import sgd
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SHAPES = {  # name: (layer sizes D, H1, ..., C; batch size)
     "3072-100-10": ((3072, 100, 10), 200),
     "3072-512-512-10": ((3072, 512, 512, 10), 256),
@@ -44,14 +44,6 @@ def parse_args(argv):
                         help="L2 strength on both sides: 0.5 reg sum(W^2) in the loss (0)")
     parser.add_argument("--no-torch", action="store_true", help="time handgrad and numpy only")
     return parser.parse_args(argv)
-
-
-def pin_threads(threads, argv):
-    """Re-execute this script with the BLAS thread variables set, unless they already are."""
-    if all(os.environ.get(var) == str(threads) for var in THREAD_VARS):
-        return
-    os.environ.update({var: str(threads) for var in THREAD_VARS})
-    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
 
 
 def best_ms_per_step(step_fns, steps, repeats):
@@ -138,7 +130,7 @@ def step_gflop(dims, N):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    pin_threads(args.threads, argv)
+    pin_threads(args.threads, __file__, argv)
     torch = None
     if not args.no_torch:
         try:
