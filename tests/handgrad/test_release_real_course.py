@@ -61,6 +61,23 @@ for blank, call in json.loads(sys.argv[1]).items():
 print(json.dumps(raised))
 """
 
+LIBRARY = ("datasets", "gradcheck", "layers", "models", "solver")
+# Runs each notebook's setup cell, from notebooks/, and says where the library came from.
+SETUP_PROBE = """
+import json, sys
+import nbformat
+found = {}
+for path in sys.argv[2:]:
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    saved = list(sys.path)
+    for name in [m for m in sys.modules if m.split(".")[0] in sys.argv[1].split(",")]:
+        del sys.modules[name]
+    exec(cell.source, {})
+    found[path] = {m: sys.modules[m].__file__ for m in sys.argv[1].split(",") if m in sys.modules}
+    sys.path[:] = saved
+print(json.dumps(found))
+"""
+
 
 def _run(args, cwd):
     """Run python with args in cwd, the student tree first on sys.path (as `python -m` does)."""
@@ -193,3 +210,16 @@ def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
     assert scores["affine_backward"] == [4, 5]
     assert scores["adam"] == [0, 5]
     assert "(13 isolated: adam, affine_backward," in results["output"]
+
+
+def test_notebooks_use_the_tree_they_sit_in(student):
+    """The solution is installed (editable) in this interpreter; a student's notebook must
+    still import the student's library, from the parent of its notebooks/ folder."""
+    paths = sorted(str(p) for p in (student / "notebooks").glob("*.ipynb"))
+    assert len(paths) == 6
+    done = _run(["-c", SETUP_PROBE, ",".join(LIBRARY), *paths], student / "notebooks")
+    assert done.returncode == 0, done.stderr
+    for path, origins in json.loads(done.stdout).items():
+        assert origins, path
+        for name, origin in origins.items():
+            assert Path(origin).resolve().is_relative_to(student.resolve()), (path, name, origin)
