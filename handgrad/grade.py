@@ -17,7 +17,8 @@ def parse(argv):
     p.add_argument("--solution", metavar="DIR", help="the course root with coursework.toml "
                    "(default: the nearest one above the current folder, else this repository)")
     p.add_argument("--splice", action="store_true", help="grade only the code inside each "
-                   "blank's guards, put into the pristine release")
+                   "blank's guards, put into the pristine release (either way, each blank is "
+                   "graded with the solution's code in every other blank)")
     p.add_argument("--jobs", type=int, help="test processes at once (default: CPU count)")
     return p.parse_args(argv)
 

@@ -89,8 +89,10 @@ def _run_test(course, index, test, tree, refdir, tmp):
     result = Path(tmp) / f"result-{index}.json"
     if test.kind == "pytest":
         node = str(course.root / test.target["node"])
-        done = runner.run("pytest", tree, result, node, cwd=tmp, timeout=course.timeout,
-                          memory_mb=course.memory_mb)
+        # One node per process: hypothesis' pytest plugin (options, statistics) is not needed
+        # for @given tests to run, and loading it would double each process's start-up time.
+        done = runner.run("pytest", tree, result, node, "-p", "no:hypothesispytest", cwd=tmp,
+                          timeout=course.timeout, memory_mb=course.memory_mb)
     else:
         done = runner.run("test", course.root, tree, index, refdir, result, cwd=tmp,
                           timeout=course.timeout, memory_mb=course.memory_mb)

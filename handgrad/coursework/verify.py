@@ -10,7 +10,9 @@ blank (or to its end).
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatch
+from functools import partial
 from pathlib import Path
 
 from . import build, runner
@@ -55,25 +57,37 @@ def prove(course, timeout=1800, memory_mb=4096):
 
 
 def verify(release, out, timeout=1800, memory_mb=4096):
-    """[] when the written release in out is sound, else the problems."""
+    """[] when the written release in out is sound, else the problems.
+
+    The public test run and the notebooks are processes of their own, run side by side.
+    """
     out = Path(out).resolve()
-    on_disk = build.read_tree(out, release.course)
+    course = release.course
+    on_disk = build.read_tree(out, course)
     problems = _compile(on_disk, out)
     problems += [f"solution line leaked: {rel}:{row}"
                  for rel, row in build.leaks(on_disk, release.leak_keys)]
-    paths = _existing(out, release.course.public_tests)
-    if paths:
-        payload = _pytest(out, paths, timeout, memory_mb)
-        problems += [f"public test {node} is {status} in the release, not 'not attempted'"
-                     + (f":\n{text[-1500:]}" if status == "error" else "")
-                     for node, (status, text) in payload["outcomes"].items()
-                     if status in ("failed", "error")]
-        if payload["exit"] not in (0, 1, 5):
-            problems.append(f"public tests: pytest exited with {payload['exit']}:\n"
-                            f"{payload['log']}")
-    for rel in on_disk:
-        if any(fnmatch(rel, pat) for pat in release.course.notebooks):
-            problems += _run_notebook(release.course, out, rel, timeout, memory_mb)
+    jobs = [partial(_public_tests, course, out, timeout, memory_mb)]
+    jobs += [partial(_run_notebook, course, out, rel, timeout, memory_mb) for rel in on_disk
+             if any(fnmatch(rel, pat) for pat in course.notebooks)]
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for found in pool.map(lambda job: job(), jobs):
+            problems += found
+    return problems
+
+
+def _public_tests(course, out, timeout, memory_mb):
+    """The public tests in the release fail only as 'not attempted' (never import errors)."""
+    paths = _existing(out, course.public_tests)
+    if not paths:
+        return []
+    payload = _pytest(out, paths, timeout, memory_mb)
+    problems = [f"public test {node} is {status} in the release, not 'not attempted'"
+                + (f":\n{text[-1500:]}" if status == "error" else "")
+                for node, (status, text) in payload["outcomes"].items()
+                if status in ("failed", "error")]
+    if payload["exit"] not in (0, 1, 5):
+        problems.append(f"public tests: pytest exited with {payload['exit']}:\n{payload['log']}")
     return problems
 
 

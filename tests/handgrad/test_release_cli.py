@@ -44,12 +44,14 @@ def test_release_holds_no_hidden_or_instructor_files(released):
 
 
 def test_release_is_byte_identical_on_rerun_and_check_detects_drift(released, tmp_path):
+    """--check builds the release again and compares every byte (manifest included)."""
     course, out = released
-    again = tmp_path / "again"
-    assert release.main([str(again), "--solution", str(course), "--no-prove"]) == 0
-    assert _tree(again) == _tree(out)
-    assert release.main([str(again), "--solution", str(course), "--check"]) == 0
+    assert release.main([str(out), "--solution", str(course), "--check"]) == 0
+    again = shutil.copytree(out, tmp_path / "again")
     (again / "toylib/__init__.py").write_text("edited\n")
+    assert release.main([str(again), "--solution", str(course), "--check"]) == 1
+    (again / "toylib/__init__.py").write_bytes((out / "toylib/__init__.py").read_bytes())
+    (again / "stray.txt").write_text("not released\n")
     assert release.main([str(again), "--solution", str(course), "--check"]) == 1
 
 

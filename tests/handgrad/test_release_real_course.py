@@ -1,12 +1,15 @@
 """The coursework of this repository, end to end: release it, check the student tree, grade it.
 
-The student tree is built once in memory (what `handgrad release` writes, without the proof
-and verification runs); one test runs the real `handgrad release --no-prove` with its
-verification and compares the two. Student code always runs in a child process from the
-student tree, never imported into this one (that would shadow the installed solution).
+The real `handgrad release --no-prove` runs once (with its verification: the public tests and
+every notebook on the release) and every test shares its output. Student code always runs in
+a child process from the student tree, never imported into this one (that would shadow the
+installed solution).
 """
 
+import contextlib
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -80,9 +83,13 @@ print(json.dumps(found))
 
 
 def _run(args, cwd):
-    """Run python with args in cwd, the student tree first on sys.path (as `python -m` does)."""
+    """Run python with args in cwd, the student tree first on sys.path (as `python -m` does).
+
+    No bytecode is written: the shared release must stay exactly what was released.
+    """
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=300, check=False, env=env)
 
 
 def _tree(root):
@@ -97,10 +104,19 @@ def _grade(submission, out):
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory):
+def released(tmp_path_factory):
+    """(the release folder, what `handgrad release` printed)."""
     out = tmp_path_factory.mktemp("student") / "release"
-    build.write(build.build(COURSE), out)
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = release.main([str(out), "--solution", str(ROOT), "--no-prove"])
+    assert code == 0, printed.getvalue()
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def student(released):
+    return released[0]
 
 
 def test_every_python_blank_raises_its_own_name_and_file(student):
@@ -147,14 +163,15 @@ def test_release_holds_no_hidden_tests_and_lists_every_blank(student):
             assert blank["hints"] in (1, 2)
 
 
-def test_release_command_verifies_and_is_deterministic(student, tmp_path, capsys):
-    out = tmp_path / "release"
-    assert release.main([str(out), "--solution", str(ROOT), "--no-prove"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith(f"blanks to {out}; verified")
-    assert _tree(out) == _tree(student)
+def test_release_command_verifies_and_is_deterministic(released, tmp_path):
+    out, printed = released
+    assert printed.rstrip().endswith(f"blanks to {out}; verified")
+    fresh = build.build(COURSE)
+    assert _tree(out) == {**fresh.files, build.MANIFEST: build.manifest(fresh)}
     assert release.main([str(out), "--solution", str(ROOT), "--check"]) == 0
-    (out / "layers/affine.py").write_text("edited\n")
-    assert release.main([str(out), "--solution", str(ROOT), "--check"]) == 1
+    edited = shutil.copytree(out, tmp_path / "edited")
+    (edited / "layers/affine.py").write_text("edited\n")
+    assert release.main([str(edited), "--solution", str(ROOT), "--check"]) == 1
 
 
 def test_grading_the_untouched_release_scores_zero(student, tmp_path):
