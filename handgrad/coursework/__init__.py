@@ -5,6 +5,7 @@
 - spec: coursework.toml (blanks, points, graded tests)
 - build, verify: the release in memory, proof before writing, verification after
 - grader, worker, runner, checks, reports: one process per test, results.json, JUnit
+- isolate: one tree per blank, the solution's code in every other blank
 """
 
 import os
