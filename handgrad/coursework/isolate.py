@@ -45,14 +45,16 @@ def solution_blocks(course):
 
 
 def _copy(tree, dest):
-    """Copy tree into dest (caches and version control left out, large data files linked)."""
+    """Copy tree into dest: caches and version control left out, large data files linked,
+    the tree's own symbolic links kept as links (a link to / is not followed)."""
     def copy(src, dst):
         if os.path.getsize(src) > LINK_OVER_BYTES and not src.endswith(".py"):
             os.symlink(os.path.realpath(src), dst)
         else:
             shutil.copyfile(src, dst)
 
-    shutil.copytree(tree, dest, ignore=shutil.ignore_patterns(*spec.JUNK), copy_function=copy)
+    shutil.copytree(tree, dest, symlinks=True, ignore=shutil.ignore_patterns(*spec.JUNK),
+                    copy_function=copy)
 
 
 def _variants(tree, blocks):

@@ -97,3 +97,10 @@ def test_large_data_files_are_linked_not_copied(course_and_student, tmp_path):
     assert os.path.islink(tree / "data/big.bin")
     assert not os.path.islink(tree / "data/small.txt")
     assert not os.path.islink(tree / LIB)
+
+
+def test_links_in_the_submission_stay_links(course_and_student, tmp_path):
+    course, student = course_and_student
+    (student / "everything").symlink_to(tmp_path / "course", target_is_directory=True)
+    iso = isolate.build_trees(course, student, tmp_path / "iso")
+    assert os.path.islink(iso.trees["relu_backward"] / "everything")
