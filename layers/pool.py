@@ -10,9 +10,11 @@ maximum in row-major window order (the entry np.argmax picks), also on ties.
 The naive pair loops over the windows. The fast pair loops over the
 pool_height * pool_width window offsets instead: for one offset (ph, pw), the
 entries x[n, c, i*stride + ph, j*stride + pw] of all windows form one strided
-slice of x, so the max is an elementwise maximum of a few slices and backward
-adds dout into a few slices of dx, never two windows onto one pixel at once.
-Both split the batch over the machine's cores, as the BLAS does for conv.
+slice of x, so the max is an elementwise maximum of a few slices. Forward also
+keeps each window's winning offset as one small integer, and backward sends dout
+into a few slices of dx by that offset, never two windows onto one pixel at once.
+Both split the batch into cache-sized blocks over the machine's cores, as the
+BLAS does for conv.
 """
 
 import os
@@ -38,10 +40,10 @@ def _thread_count():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# The fast pair splits the batch over _THREADS threads (memory-bound work, one per core)
-# when x has at least _PARALLEL_SIZE entries.
+# The fast pair splits the batch into blocks of about _BLOCK_SIZE entries of x, run on
+# _THREADS threads (memory-bound work, one per core).
 _THREADS = _thread_count()
-_PARALLEL_SIZE = 2**16
+_BLOCK_SIZE = 2**18
 _executor = None
 
 
@@ -126,12 +128,14 @@ def _tap(a, ph, pw, stride, Hout, Wout):
 
 
 def _in_parallel(work, N, size):
-    """Run work(batch_slice) on _THREADS parts of the batch at once (numpy lets go of the GIL).
+    """Run work(batch_slice) on blocks of the batch, _THREADS at once (numpy lets go of the GIL).
 
-    The parts write disjoint slices of one output, so the result does not depend
-    on the split; small inputs run in one piece.
+    A block holds about _BLOCK_SIZE entries of x, so that what one ufunc writes is
+    still in the core's cache when the next one reads it. The blocks write disjoint
+    slices of one output, so the result does not depend on the split; inputs of
+    one block or less run in one piece.
     """
-    parts = min(_THREADS, N) if size >= _PARALLEL_SIZE else 1
+    parts = min(N, max(_THREADS, -(-size // _BLOCK_SIZE))) if size > _BLOCK_SIZE else 1
     slices = [slice(N * k // parts, N * (k + 1) // parts) for k in range(parts)]
     if parts == 1:
         return work(slices[0])
@@ -154,61 +158,60 @@ def _route(dout, winner, target, disjoint):
 def max_pool_forward_fast(x, pool_param):
     """Forward pass of max pooling as a maximum of strided slices; same values as naive.
 
+    Offsets are visited in row-major window order and a later offset takes a
+    window over only when strictly greater, so `arg` ends up holding each
+    window's first maximum as the offset k = ph * pool_width + pw (uint8 for
+    windows of up to 256 entries): all that backward needs.
+
     Inputs and outputs as max_pool_forward_naive, except the cache, which is
-    (x, out, pool_param).
+    (x.shape, x.dtype, arg, pool_param) with arg of shape (N, C, Hout, Wout).
     """
     x, PH, PW, stride = _inputs("max_pool_forward_fast", x, pool_param)
     N, C, Hout, Wout = _out_shape(x.shape, PH, PW, stride)
     out = np.empty((N, C, Hout, Wout), dtype=x.dtype)
-
-    offsets = list(np.ndindex(PH, PW))
+    arg = np.zeros((N, C, Hout, Wout), dtype=np.min_scalar_type(PH * PW - 1))
 
     def work(n):
-        taps = [_tap(x[n], ph, pw, stride, Hout, Wout) for ph, pw in offsets]
-        if len(taps) == 1:
-            np.copyto(out[n], taps[0])
-        else:
-            np.maximum(taps[0], taps[1], out=out[n])
-        for tap in taps[2:]:
+        taps = [_tap(x[n], ph, pw, stride, Hout, Wout) for ph, pw in np.ndindex(PH, PW)]
+        np.copyto(out[n], taps[0])
+        better = np.empty(out[n].shape, dtype=bool)
+        for k, tap in enumerate(taps[1:], start=1):
+            np.greater(tap, out[n], out=better)          # strict: the first maximum stays
+            # arg < k so far, so max(arg, k * better) is k exactly where tap is better
+            np.maximum(arg[n], better.view(np.uint8) * arg.dtype.type(k), out=arg[n])
             np.maximum(out[n], tap, out=out[n])
 
     _in_parallel(work, N, x.size)
-    return out, (x, out, pool_param)
+    return out, (x.shape, x.dtype, arg, pool_param)
 
 
 def max_pool_backward_fast(dout, cache):
     """Backward pass of max_pool_forward_fast; same values as max_pool_backward_naive.
 
-    Offsets are visited in row-major window order; a window's winner is the first
-    offset where x equals the window's max, and `open_` marks the windows whose
-    winner is still to be found: the last offset wins all of them. When windows
-    do not overlap (stride >= both window sizes) every pixel lies in at most one
-    window and the slices of dx are written instead of added to.
+    d max / d x is 1 at the window's winner and 0 elsewhere: for each offset k,
+    the windows whose arg is k send dout to the slice of dx at that offset.
+    When windows do not overlap (stride >= both window sizes) every pixel lies
+    in at most one window and the slices of dx are written instead of added to.
 
     Inputs:
     - dout: upstream gradient, of shape (N, C, Hout, Wout)
-    - cache: (x, out, pool_param) from max_pool_forward_fast
+    - cache: (x.shape, x.dtype, arg, pool_param) from max_pool_forward_fast
 
     Returns:
     - dx: of shape (N, C, H, W)
     """
-    x, out, pool_param = cache
+    x_shape, dtype, arg, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
-    dout = as_dout("max_pool_backward_fast", dout, out.shape, like=x).astype(x.dtype, copy=False)
-    N, C, Hout, Wout = out.shape
+    dout = as_dout("max_pool_backward_fast", dout, arg.shape).astype(dtype, copy=False)
+    N, _, Hout, Wout = arg.shape
     disjoint = stride >= PH and stride >= PW
-    tiled = stride == PH == PW and PH * Hout == x.shape[2] and PW * Wout == x.shape[3]
-    dx = np.empty_like(x) if tiled else np.zeros_like(x)   # every pixel written when tiled
-    offsets = list(np.ndindex(PH, PW))
+    tiled = stride == PH == PW and (PH * Hout, PW * Wout) == x_shape[2:]
+    dx = np.empty(x_shape, dtype=dtype) if tiled else np.zeros(x_shape, dtype=dtype)  # all written
 
     def work(n):
-        open_ = np.ones((n.stop - n.start, C, Hout, Wout), dtype=bool)
-        for ph, pw in offsets[:-1]:
-            winner = np.equal(_tap(x[n], ph, pw, stride, Hout, Wout), out[n])
-            winner &= open_                  # first maximum only
-            open_ ^= winner                  # winner is within open_: this removes it
+        for k, (ph, pw) in enumerate(np.ndindex(PH, PW)):
+            winner = np.equal(arg[n], arg.dtype.type(k))
             _route(dout[n], winner, _tap(dx[n], ph, pw, stride, Hout, Wout), disjoint)
-        _route(dout[n], open_, _tap(dx[n], *offsets[-1], stride, Hout, Wout), disjoint)
 
-    _in_parallel(work, N, x.size)
+    _in_parallel(work, N, dx.size)
     return dx

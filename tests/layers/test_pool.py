@@ -101,19 +101,34 @@ def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, c
     x_shape, window = config
     x = rng.integers(0, 3, size=(5, *x_shape[1:])).astype(np.float64)
     (out, dx, _), _ = _both(x, _param(window), 1)
-    monkeypatch.setattr(layers.pool, "_PARALLEL_SIZE", 0)
-    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # parts of 1, 2 and 2 images
+    monkeypatch.setattr(layers.pool, "_BLOCK_SIZE", x.size - 1)    # two blocks at least,
+    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # so three: 1, 2 and 2 images
     _, (out_fast, dx_fast, _) = _both(x, _param(window), 1)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
 
 
-def test_max_pool_fast_runs_big_batches_in_parallel(rng):
+def test_max_pool_fast_runs_big_batches_in_blocks_in_parallel(rng, monkeypatch):
     x = rng.normal(size=(8, 4, 48, 48)).astype(np.float32)
-    assert x.size >= layers.pool._PARALLEL_SIZE
+    monkeypatch.setattr(layers.pool, "_BLOCK_SIZE", x.size // 8)   # eight blocks of one image
     (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((2, 2, 2)), 5)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_array_equal(dx_fast, dx)
+
+
+def test_max_pool_fast_caches_only_the_winners_offsets(rng):
+    x = rng.normal(size=(2, 3, 8, 8))
+    _, cache = layers.max_pool_forward_fast(x, _param((2, 2, 2)))
+    cached = [a for a in cache if isinstance(a, np.ndarray)]
+    assert [(a.shape, a.dtype) for a in cached] == [((2, 3, 4, 4), np.uint8)]
+
+
+def test_max_pool_fast_routes_windows_of_more_than_256_entries(rng):
+    x = rng.permutation(2 * 17 * 17).reshape(1, 2, 17, 17).astype(np.float64)
+    (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((17, 17, 1)), 3)
+    np.testing.assert_array_equal(out_fast, out)
+    np.testing.assert_array_equal(dx_fast, dx)
+    assert np.count_nonzero(dx_fast) == 2
 
 
 @pytest.mark.parametrize("config", [CONFIGS["3x2 s2 overlaps"], CONFIGS["2x2 s2 drops"]])
