@@ -11,6 +11,7 @@ Files are plain uncompressed .npz archives, one array per state key, read back
 with `np.load(..., allow_pickle=False)`: loading a file never runs code.
 """
 
+import abc
 import os
 import tempfile
 import zipfile
@@ -20,15 +21,15 @@ import numpy as np
 RUNNING_STATS = ("running_mean", "running_var")
 
 
-class Model:
+class Model(abc.ABC):
     """Base class: subclasses set `self.params`, `self.reg` and optionally `self.bn_params`."""
 
     params: dict
     reg: float
 
+    @abc.abstractmethod
     def loss(self, X, y=None):
         """Scores (N, C) when y is None, else (loss, grads) with grads keyed like params."""
-        raise NotImplementedError(f"{type(self).__name__}.loss")
 
     def _state(self):
         """name -> array, the live arrays (no copies) of params and running statistics."""
