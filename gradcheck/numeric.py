@@ -36,6 +36,19 @@ def relative_step(value):
     return float(2.0 ** np.round(np.log2(_CBRT_EPS * max(1.0, abs(float(value))))))
 
 
+def centered_pair(f, x, ix, h):
+    """(f(x + h e_ix), f(x - h e_ix)), with x[ix] restored afterwards even if f raises."""
+    old = x[ix]
+    try:
+        x[ix] = old + h
+        fxph = f(x)                           # f(x + h)
+        x[ix] = old - h
+        fxmh = f(x)                           # f(x - h)
+    finally:
+        x[ix] = old
+    return fxph, fxmh
+
+
 def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     """Centered-difference gradient of a scalar function f at x.
 
@@ -50,14 +63,7 @@ def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     require_float("eval_numerical_gradient", "x", x)
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            fxph = f(x)                       # f(x + h)
-            x[ix] = old - h
-            fxmh = f(x)                       # f(x - h)
-        finally:
-            x[ix] = old
+        fxph, fxmh = centered_pair(f, x, ix, h)
         grad[ix] = (fxph - fxmh) / (2 * h)
         if verbose:
             print(ix, grad[ix])
@@ -77,15 +83,11 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     """
     require_float("eval_numerical_gradient_array", "x", x)
     grad = np.zeros_like(x)
+    def f_copy(x):
+        return np.array(f(x), copy=True)      # copy: f may return a view of x
+
     for ix in np.ndindex(x.shape):
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            pos = np.array(f(x), copy=True)   # copy: f may return a view of x
-            x[ix] = old - h
-            neg = np.array(f(x), copy=True)
-        finally:
-            x[ix] = old
+        pos, neg = centered_pair(f_copy, x, ix, h)
         grad[ix] = np.sum((pos - neg) * df) / (2 * h)
     return grad
 
@@ -113,14 +115,7 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0, verbos
     errors = []
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(m)) for m in x.shape)
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            fxph = f(x)
-            x[ix] = old - h
-            fxmh = f(x)
-        finally:
-            x[ix] = old
+        fxph, fxmh = centered_pair(f, x, ix, h)
         numeric = (fxph - fxmh) / (2 * h)
         analytic = analytic_grad[ix]
         errors.append(rel_error(numeric, analytic))

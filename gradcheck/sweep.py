@@ -12,7 +12,7 @@ step, a plateau even for a right gradient.
 
 import numpy as np
 
-from .numeric import rel_error
+from .numeric import centered_pair, rel_error
 
 STEPS = tuple(10.0 ** -k for k in range(1, 13))
 
@@ -33,14 +33,7 @@ def sweep(project, x, index, a, keep, steps=STEPS):
     for h in steps:
         n = np.empty(a.shape)
         for r, ix in enumerate(index):
-            old = x[ix]
-            try:
-                x[ix] = old + h
-                fp = project()                   # f(x + h e_i)
-                x[ix] = old - h
-                fm = project()                   # f(x - h e_i)
-            finally:
-                x[ix] = old
+            fp, fm = centered_pair(lambda _: project(), x, ix, h)   # f(x +- h e_i)
             n[r] = (np.asarray(fp) - np.asarray(fm)) / (2 * h)
         rows.append((h, rel_error(a[keep], n[keep]) if np.any(keep) else float("nan")))
     return rows

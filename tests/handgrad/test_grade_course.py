@@ -69,7 +69,7 @@ def test_a_planted_bug_costs_only_its_gradient(course_and_release, tmp_path):
     tree = _solved(course, release, tmp_path / "student" / "handin")
     lib = tree / LIB
     lib.write_text(lib.read_text().replace("db = dout.sum(axis=0)", "db = 2 * dout.sum(axis=0)"))
-    (tree / "tests/test_toy_public.py").write_text("def test_cheat():\n    assert True\n")
+    (tree / "tests/test_toy_public.py").write_text("def test_cheat():\n    pass\n")
     archive = tmp_path / "handin.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in sorted(tree.rglob("*")):
