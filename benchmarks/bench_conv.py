@@ -11,8 +11,11 @@ over the naive loops (timed on a few images and extrapolated to N: the loops
 cost the same per image), and the peak memory that numpy allocates in forward
 plus backward (tracemalloc) next to the size of x.
 
-Timings alternate between the contenders turn by turn, so that load from other
-processes on a shared machine hits all of them alike; medians are reported.
+Each layer is timed against its torch twin, the two alternating turn by turn, so
+that load from other processes on a shared machine hits both alike; medians are
+reported. The conv pair and the pool pair are timed apart: right after a conv,
+the BLAS threads of numpy (or torch) still spin for a while and would slow down
+whichever pool came next.
 
 Usage:
     python benchmarks/bench_conv.py [--threads 2] [--repeats 9] [--naive-images 1] [--no-torch]
@@ -60,6 +63,13 @@ def median_ms(fns, repeats):
             fn()
             t.append(time.perf_counter() - start)
     return [1e3 * float(np.median(t)) for t in times]
+
+
+def side_by_side_ms(step, twin, repeats):
+    """(median ms of step, of its torch twin): timed in alternating turns; nan without torch."""
+    if twin is None:
+        return median_ms([step], repeats)[0], float("nan")
+    return tuple(median_ms([step, twin], repeats))
 
 
 def peak_mb(fn):
@@ -117,16 +127,18 @@ def bench(name, dtype, args, torch):
     dout = rng.normal(size=out.shape).astype(dtype)
     pool_dout = rng.normal(size=layers.max_pool_forward_fast(out, POOL)[0].shape).astype(dtype)
     steps = [conv_step("fast", x, w, b, conv_param, dout), pool_step("fast", out, pool_dout)]
+    twins = [None, None]
     if torch is not None:
-        steps += torch_steps(torch, x, w, b, pad, dout, out, pool_dout)
-    ms = median_ms(steps, args.repeats) + [float("nan")] * (4 - len(steps))
+        twins = torch_steps(torch, x, w, b, pad, dout, out, pool_dout)
+    (conv_ms, conv_ref), (pool_ms, pool_ref) = (
+        side_by_side_ms(step, twin, args.repeats) for step, twin in zip(steps, twins, strict=True))
     n = args.naive_images
     naive = [naive_ms(conv_step("naive", x[:n], w, b, conv_param, dout[:n]), n, len(x)),
              naive_ms(pool_step("naive", out[:n], pool_dout[:n]), n, len(x))]
     memory = [peak_mb(step) for step in steps[:2]]
-    dtype_name = np.dtype(dtype).name
-    return [(f"conv {name}", dtype_name, ms[0], ms[2], naive[0], memory[0], x.nbytes / 2**20),
-            (f"pool {name}", dtype_name, ms[1], ms[3], naive[1], memory[1], out.nbytes / 2**20)]
+    dtype_name, mb = np.dtype(dtype).name, 2**20
+    return [(f"conv {name}", dtype_name, conv_ms, conv_ref, naive[0], memory[0], x.nbytes / mb),
+            (f"pool {name}", dtype_name, pool_ms, pool_ref, naive[1], memory[1], out.nbytes / mb)]
 
 
 def main(argv=None):

@@ -13,8 +13,9 @@ entries x[n, c, i*stride + ph, j*stride + pw] of all windows form one strided
 slice of x, so the max is an elementwise maximum of a few slices. Forward also
 keeps each window's winning offset as one small integer, and backward sends dout
 into a few slices of dx by that offset, never two windows onto one pixel at once.
-Both split the batch into cache-sized blocks over the machine's cores, as the
-BLAS does for conv.
+Both split the batch into one block per core, as the BLAS does for conv: numpy
+lets go of the GIL inside each call, and a few large calls cost less than many
+small ones.
 """
 
 import os
@@ -40,10 +41,10 @@ def _thread_count():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# The fast pair splits the batch into blocks of about _BLOCK_SIZE entries of x, run on
-# _THREADS threads (memory-bound work, one per core).
+# The fast pair splits the batch over _THREADS threads when x has _PARALLEL_MIN entries
+# or more; below that, starting the threads costs more than they save.
 _THREADS = _thread_count()
-_BLOCK_SIZE = 2**18
+_PARALLEL_MIN = 2**16
 _executor = None
 
 
@@ -128,14 +129,12 @@ def _tap(a, ph, pw, stride, Hout, Wout):
 
 
 def _in_parallel(work, N, size):
-    """Run work(batch_slice) on blocks of the batch, _THREADS at once (numpy lets go of the GIL).
+    """Run work(batch_slice) on one block of the batch per thread (numpy lets go of the GIL).
 
-    A block holds about _BLOCK_SIZE entries of x, so that what one ufunc writes is
-    still in the core's cache when the next one reads it. The blocks write disjoint
-    slices of one output, so the result does not depend on the split; inputs of
-    one block or less run in one piece.
+    The blocks write disjoint slices of one output, so the result does not
+    depend on the split; inputs of fewer than _PARALLEL_MIN entries run in one piece.
     """
-    parts = min(N, max(_THREADS, -(-size // _BLOCK_SIZE))) if size > _BLOCK_SIZE else 1
+    parts = min(N, _THREADS) if size >= _PARALLEL_MIN else 1
     slices = [slice(N * k // parts, N * (k + 1) // parts) for k in range(parts)]
     if parts == 1:
         return work(slices[0])
@@ -155,13 +154,22 @@ def _route(dout, winner, target, disjoint):
         target += dout * winner              # d max / d x = 1 at the winner, else 0
 
 
+def _route_nan_to_the_first(best, best_arg, taps):
+    """Where a window's max is NaN, set its offset to its first NaN (NaN > v is False)."""
+    is_nan = np.isnan(best)
+    if is_nan.any():
+        for k in reversed(range(len(taps))):
+            best_arg[is_nan & np.isnan(taps[k])] = k
+
+
 def max_pool_forward_fast(x, pool_param):
     """Forward pass of max pooling as a maximum of strided slices; same values as naive.
 
     Offsets are visited in row-major window order and a later offset takes a
     window over only when strictly greater, so `arg` ends up holding each
     window's first maximum as the offset k = ph * pool_width + pw (uint8 for
-    windows of up to 256 entries): all that backward needs.
+    windows of up to 256 entries): all that backward needs. A window holding a
+    NaN has the max NaN and routes to its first NaN, as np.max and np.argmax do.
 
     Inputs and outputs as max_pool_forward_naive, except the cache, which is
     (x.shape, x.dtype, arg, pool_param) with arg of shape (N, C, Hout, Wout).
@@ -173,13 +181,20 @@ def max_pool_forward_fast(x, pool_param):
 
     def work(n):
         taps = [_tap(x[n], ph, pw, stride, Hout, Wout) for ph, pw in np.ndindex(PH, PW)]
-        np.copyto(out[n], taps[0])
-        better = np.empty(out[n].shape, dtype=bool)
+        best, best_arg = out[n], arg[n]
+        np.copyto(best, taps[0])
+        better = np.empty(best.shape, dtype=bool)
+        # k * better, in better's own bytes when the offsets fit in one byte
+        taken = better.view(np.uint8) if arg.itemsize == 1 else np.empty_like(best_arg)
+        candidate = np.empty_like(best)     # one strided read per tap; the rest runs contiguous
         for k, tap in enumerate(taps[1:], start=1):
-            np.greater(tap, out[n], out=better)          # strict: the first maximum stays
-            # arg < k so far, so max(arg, k * better) is k exactly where tap is better
-            np.maximum(arg[n], better.view(np.uint8) * arg.dtype.type(k), out=arg[n])
-            np.maximum(out[n], tap, out=out[n])
+            np.copyto(candidate, tap)
+            np.greater(candidate, best, out=better)     # strict: the first maximum stays
+            # best_arg < k so far, so max(best_arg, k * better) is k exactly where tap is better
+            np.multiply(better.view(np.uint8), arg.dtype.type(k), out=taken)
+            np.maximum(best_arg, taken, out=best_arg)
+            np.maximum(best, candidate, out=best)
+        _route_nan_to_the_first(best, best_arg, taps)
 
     _in_parallel(work, N, x.size)
     return out, (x.shape, x.dtype, arg, pool_param)

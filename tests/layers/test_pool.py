@@ -69,6 +69,25 @@ def test_max_pool_routes_to_the_first_maximum_of_each_window(kind):
     np.testing.assert_array_equal(dx, [[[[0, 10, 20, 0], [0, 0, 0, 0]]]])
 
 
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_max_pool_fast_routes_a_nan_window_to_its_first_nan_as_naive(rng, config):
+    x_shape, window = config
+    x = rng.normal(size=x_shape)
+    x.flat[rng.choice(x.size, size=max(2, x.size // 6), replace=False)] = np.nan
+    (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param(window), 4)
+    assert np.isnan(out).any()
+    np.testing.assert_array_equal(out_fast, out)       # NaN where a window holds one
+    np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)   # sums overlap in any order
+
+
+def test_max_pool_fast_sends_a_nan_windows_gradient_to_the_first_nan():
+    x = np.array([[[[1.0, np.nan], [np.nan, 3.0]]]])
+    out, cache = layers.max_pool_forward_fast(x, _param((2, 2, 2)))
+    dx = layers.max_pool_backward_fast(np.array([[[[7.0]]]]), cache)
+    assert np.isnan(out).all()
+    np.testing.assert_array_equal(dx, [[[[0, 7.0], [0, 0]]]])
+
+
 @pytest.mark.parametrize("kind", ["naive", "fast"])
 def test_overlapping_windows_add_up_at_a_shared_winner(kind):
     # 1x3 windows with stride 1 over [0, 9, 1, 2]: both windows pick the 9.
@@ -101,8 +120,8 @@ def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, c
     x_shape, window = config
     x = rng.integers(0, 3, size=(5, *x_shape[1:])).astype(np.float64)
     (out, dx, _), _ = _both(x, _param(window), 1)
-    monkeypatch.setattr(layers.pool, "_BLOCK_SIZE", x.size - 1)    # two blocks at least,
-    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # so three: 1, 2 and 2 images
+    monkeypatch.setattr(layers.pool, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # three blocks: 1, 2 and 2 images
     _, (out_fast, dx_fast, _) = _both(x, _param(window), 1)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
@@ -110,7 +129,8 @@ def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, c
 
 def test_max_pool_fast_runs_big_batches_in_blocks_in_parallel(rng, monkeypatch):
     x = rng.normal(size=(8, 4, 48, 48)).astype(np.float32)
-    monkeypatch.setattr(layers.pool, "_BLOCK_SIZE", x.size // 8)   # eight blocks of one image
+    assert x.size >= layers.pool._PARALLEL_MIN
+    monkeypatch.setattr(layers.pool, "_THREADS", 8)                # eight blocks of one image
     (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((2, 2, 2)), 5)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_array_equal(dx_fast, dx)
