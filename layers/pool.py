@@ -140,9 +140,11 @@ def _in_parallel(work, N, size):
         return work(slices[0])
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="max_pool")
-    for _ in _executor.map(work, slices):    # re-raises a worker's error here
-        pass
+        _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="max_pool")
+    others = [_executor.submit(work, part) for part in slices[1:]]
+    work(slices[0])                          # the calling thread takes the first block
+    for other in others:
+        other.result()                       # re-raises a worker's error here
     return None
 
 
