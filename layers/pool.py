@@ -13,13 +13,14 @@ entries x[n, c, i*stride + ph, j*stride + pw] of all windows form one strided
 slice of x, so the max is an elementwise maximum of a few slices. Forward also
 keeps each window's winning offset as one small integer, and backward sends dout
 into a few slices of dx by that offset, never two windows onto one pixel at once.
-Both split the batch into one block per core, as the BLAS does for conv: numpy
+Both split the batch into a few blocks per core, as the BLAS does for conv: numpy
 lets go of the GIL inside each call, and a few large calls cost less than many
 small ones.
 """
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -41,10 +42,12 @@ def _thread_count():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# The fast pair splits the batch over _THREADS threads when x has _PARALLEL_MIN entries
-# or more; below that, starting the threads costs more than they save.
+# The fast pair splits the batch into _BLOCKS_PER_THREAD blocks for each of _THREADS
+# threads when x has _PARALLEL_MIN entries or more; below that, handing work to
+# threads costs more than it saves.
 _THREADS = _thread_count()
 _PARALLEL_MIN = 2**16
+_BLOCKS_PER_THREAD = 4
 _executor = None
 
 
@@ -129,20 +132,37 @@ def _tap(a, ph, pw, stride, Hout, Wout):
 
 
 def _in_parallel(work, N, size):
-    """Run work(batch_slice) on one block of the batch per thread (numpy lets go of the GIL).
+    """Run work(batch_slice) over blocks of the batch on _THREADS threads.
 
-    The blocks write disjoint slices of one output, so the result does not
-    depend on the split; inputs of fewer than _PARALLEL_MIN entries run in one piece.
+    numpy lets go of the GIL inside each call, so the threads run side by side.
+
+    Each thread, the calling one included, takes the next block until none is
+    left, so a thread slowed down by other work on its core takes fewer. The
+    blocks write disjoint slices of one output, so the result does not depend
+    on the split; inputs of fewer than _PARALLEL_MIN entries run in one piece.
     """
-    parts = min(N, _THREADS) if size >= _PARALLEL_MIN else 1
-    slices = [slice(N * k // parts, N * (k + 1) // parts) for k in range(parts)]
-    if parts == 1:
-        return work(slices[0])
+    parts = min(N, _BLOCKS_PER_THREAD * _THREADS) if size >= _PARALLEL_MIN else 1
+    blocks = iter([slice(N * k // parts, N * (k + 1) // parts) for k in range(parts)])
+    handing_out = threading.Lock()
+
+    def take_blocks():
+        while True:
+            with handing_out:                # each block goes to one thread
+                block = next(blocks, None)
+            if block is None:
+                return
+            work(block)
+
+    if parts == 1 or _THREADS == 1:
+        return take_blocks()
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="max_pool")
-    others = [_executor.submit(work, part) for part in slices[1:]]
-    work(slices[0])                          # the calling thread takes the first block
+    others = [_executor.submit(take_blocks) for _ in range(_THREADS - 1)]
+    try:
+        take_blocks()
+    finally:
+        wait(others)                         # no worker writes on after this returns or raises
     for other in others:
         other.result()                       # re-raises a worker's error here
     return None

@@ -5,6 +5,9 @@ maximum in row-major window order wins), for windows that tile the input, that
 do not (the last rows and columns dropped), that overlap, and that skip pixels.
 """
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -121,7 +124,8 @@ def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, c
     x = rng.integers(0, 3, size=(5, *x_shape[1:])).astype(np.float64)
     (out, dx, _), _ = _both(x, _param(window), 1)
     monkeypatch.setattr(layers.pool, "_PARALLEL_MIN", 1)
-    monkeypatch.setattr(layers.pool, "_THREADS", 3)                # three blocks: 1, 2 and 2 images
+    monkeypatch.setattr(layers.pool, "_THREADS", 3)
+    monkeypatch.setattr(layers.pool, "_BLOCKS_PER_THREAD", 1)      # three blocks: 1, 2 and 2 images
     _, (out_fast, dx_fast, _) = _both(x, _param(window), 1)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_allclose(dx_fast, dx, rtol=1e-12, atol=1e-15)
@@ -130,10 +134,39 @@ def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, c
 def test_max_pool_fast_runs_big_batches_in_blocks_in_parallel(rng, monkeypatch):
     x = rng.normal(size=(8, 4, 48, 48)).astype(np.float32)
     assert x.size >= layers.pool._PARALLEL_MIN
-    monkeypatch.setattr(layers.pool, "_THREADS", 8)                # eight blocks of one image
+    monkeypatch.setattr(layers.pool, "_THREADS", 2)                # eight blocks of one image
+    monkeypatch.setattr(layers.pool, "_BLOCKS_PER_THREAD", 4)
     (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((2, 2, 2)), 5)
     np.testing.assert_array_equal(out_fast, out)
     np.testing.assert_array_equal(dx_fast, dx)
+
+
+def test_blocks_cover_the_batch_once_over_several_threads(monkeypatch):
+    monkeypatch.setattr(layers.pool, "_THREADS", 2)
+    monkeypatch.setattr(layers.pool, "_BLOCKS_PER_THREAD", 4)
+    done, lock = [], threading.Lock()
+
+    def work(block):
+        time.sleep(0.01)                                           # long enough for both to start
+        with lock:
+            done.append((block.start, block.stop, threading.current_thread().name))
+
+    layers.pool._in_parallel(work, 20, layers.pool._PARALLEL_MIN)
+    assert sorted((start, stop) for start, stop, _ in done) == [
+        (0, 2), (2, 5), (5, 7), (7, 10), (10, 12), (12, 15), (15, 17), (17, 20)]
+    assert len({name for _, _, name in done}) == 2
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(layers.pool, "_THREADS", 2)
+
+    def work(block):
+        time.sleep(0.01)                                           # so that the worker takes one
+        if threading.current_thread() is not threading.main_thread():
+            raise MemoryError(f"block {block.start} in a worker")
+
+    with pytest.raises(MemoryError, match="in a worker"):
+        layers.pool._in_parallel(work, 8, layers.pool._PARALLEL_MIN)
 
 
 def test_max_pool_fast_caches_only_the_winners_offsets(rng):
