@@ -168,20 +168,21 @@ def _in_parallel(work, N, size):
     return None
 
 
-def _route(dout, winner, target, disjoint):
-    """Send dout to the winners: target is the slice of dx at one window offset."""
-    if disjoint:
-        np.multiply(dout, winner, out=target)
-    else:
-        target += dout * winner              # d max / d x = 1 at the winner, else 0
+def _window_offsets(W, PH, PW):
+    """ph * W + pw for each window offset (ph, pw) in row-major order, increasing.
+
+    That is where the entry at (ph, pw) of a window lies in the flattened image
+    x[n, c], counted from the window's top-left pixel.
+    """
+    return [ph * W + pw for ph, pw in np.ndindex(PH, PW)]
 
 
-def _route_nan_to_the_first(best, best_arg, taps):
-    """Where a window's max is NaN, set its offset to its first NaN (NaN > v is False)."""
+def _route_nan_to_the_first(best, best_arg, taps, offsets):
+    """Where a window's max is NaN, make its winner its first NaN (NaN > v is False)."""
     is_nan = np.isnan(best)
     if is_nan.any():
-        for k in reversed(range(len(taps))):
-            best_arg[is_nan & np.isnan(taps[k])] = k
+        for tap, offset in reversed(list(zip(taps, offsets, strict=True))):
+            best_arg[is_nan & np.isnan(tap)] = offset
 
 
 def max_pool_forward_fast(x, pool_param):
@@ -189,34 +190,37 @@ def max_pool_forward_fast(x, pool_param):
 
     Offsets are visited in row-major window order and a later offset takes a
     window over only when strictly greater, so `arg` ends up holding each
-    window's first maximum as the offset k = ph * pool_width + pw (uint8 for
-    windows of up to 256 entries): all that backward needs. A window holding a
-    NaN has the max NaN and routes to its first NaN, as np.max and np.argmax do.
+    window's first maximum as its offset ph * W + pw from the window's top-left
+    pixel (uint8 or uint16 for most images): all that backward needs. A window
+    holding a NaN has the max NaN and routes to its first NaN, as np.max and
+    np.argmax do.
 
     Inputs and outputs as max_pool_forward_naive, except the cache, which is
     (x.shape, x.dtype, arg, pool_param) with arg of shape (N, C, Hout, Wout).
     """
     x, PH, PW, stride = _inputs("max_pool_forward_fast", x, pool_param)
     N, C, Hout, Wout = _out_shape(x.shape, PH, PW, stride)
+    offsets = _window_offsets(x.shape[3], PH, PW)
     out = np.empty((N, C, Hout, Wout), dtype=x.dtype)
-    arg = np.zeros((N, C, Hout, Wout), dtype=np.min_scalar_type(PH * PW - 1))
+    arg = np.zeros((N, C, Hout, Wout), dtype=np.min_scalar_type(offsets[-1]))
 
     def work(n):
         taps = [_tap(x[n], ph, pw, stride, Hout, Wout) for ph, pw in np.ndindex(PH, PW)]
         best, best_arg = out[n], arg[n]
         np.copyto(best, taps[0])
         better = np.empty(best.shape, dtype=bool)
-        # k * better, in better's own bytes when the offsets fit in one byte
+        # offset * better, in better's own bytes when the offsets fit in one byte
         taken = better.view(np.uint8) if arg.itemsize == 1 else np.empty_like(best_arg)
         candidate = np.empty_like(best)     # one strided read per tap; the rest runs contiguous
-        for k, tap in enumerate(taps[1:], start=1):
+        for tap, offset in zip(taps[1:], offsets[1:], strict=True):
             np.copyto(candidate, tap)
             np.greater(candidate, best, out=better)     # strict: the first maximum stays
-            # best_arg < k so far, so max(best_arg, k * better) is k exactly where tap is better
-            np.multiply(better.view(np.uint8), arg.dtype.type(k), out=taken)
+            # best_arg < offset so far, so max(best_arg, offset * better) is offset exactly
+            # where tap is better
+            np.multiply(better.view(np.uint8), arg.dtype.type(offset), out=taken)
             np.maximum(best_arg, taken, out=best_arg)
             np.maximum(best, candidate, out=best)
-        _route_nan_to_the_first(best, best_arg, taps)
+        _route_nan_to_the_first(best, best_arg, taps, offsets)
 
     _in_parallel(work, N, x.size)
     return out, (x.shape, x.dtype, arg, pool_param)
@@ -225,10 +229,11 @@ def max_pool_forward_fast(x, pool_param):
 def max_pool_backward_fast(dout, cache):
     """Backward pass of max_pool_forward_fast; same values as max_pool_backward_naive.
 
-    d max / d x is 1 at the window's winner and 0 elsewhere: for each offset k,
-    the windows whose arg is k send dout to the slice of dx at that offset.
-    When windows do not overlap (stride >= both window sizes) every pixel lies
-    in at most one window and the slices of dx are written instead of added to.
+    d max / d x is 1 at the window's winner and 0 elsewhere. When windows do not
+    overlap (stride >= both window sizes), every pixel wins one window at most,
+    and one scatter writes dout to the winners' flat indices: the window's
+    top-left pixel plus arg. When they overlap, a pixel may win several windows:
+    for each offset, the windows won there add dout to that strided slice of dx.
 
     Inputs:
     - dout: upstream gradient, of shape (N, C, Hout, Wout)
@@ -240,15 +245,40 @@ def max_pool_backward_fast(dout, cache):
     x_shape, dtype, arg, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
     dout = as_dout("max_pool_backward_fast", dout, arg.shape).astype(dtype, copy=False)
-    N, _, Hout, Wout = arg.shape
-    disjoint = stride >= PH and stride >= PW
-    tiled = stride == PH == PW and (PH * Hout, PW * Wout) == x_shape[2:]
-    dx = np.empty(x_shape, dtype=dtype) if tiled else np.zeros(x_shape, dtype=dtype)  # all written
+    dx = np.zeros(x_shape, dtype=dtype)
+    if stride >= PH and stride >= PW:
+        work = _scatter_to_winners(dx, dout, arg, stride)
+    else:
+        work = _add_to_winners(dx, dout, arg, stride, PH, PW)
+    _in_parallel(work, len(dx), dx.size)
+    return dx
+
+
+def _scatter_to_winners(dx, dout, arg, stride):
+    """work(n) for disjoint windows: dx[n].flat[top-left pixel + arg] = dout[n]."""
+    _, C, Hout, Wout = arg.shape
+    H, W = dx.shape[2:]
+    # flat index in x[n] of each window's top-left pixel (c, i * stride, j * stride)
+    corner = (np.arange(C)[:, None, None] * (H * W) + np.arange(Hout)[:, None] * (stride * W)
+              + np.arange(Wout) * stride)
 
     def work(n):
-        for k, (ph, pw) in enumerate(np.ndindex(PH, PW)):
-            winner = np.equal(arg[n], arg.dtype.type(k))
-            _route(dout[n], winner, _tap(dx[n], ph, pw, stride, Hout, Wout), disjoint)
+        winners = np.add(arg[n], corner, dtype=np.intp)
+        winners += (np.arange(len(winners)) * (C * H * W))[:, None, None, None]   # image in block
+        dx[n].reshape(-1)[winners.reshape(-1)] = dout[n].reshape(-1)
 
-    _in_parallel(work, N, dx.size)
-    return dx
+    return work
+
+
+def _add_to_winners(dx, dout, arg, stride, PH, PW):
+    """work(n) for overlapping windows: each offset's slice of dx adds dout where it won."""
+    Hout, Wout = arg.shape[2:]
+    offsets = _window_offsets(dx.shape[3], PH, PW)
+
+    def work(n):
+        for offset, (ph, pw) in zip(offsets, np.ndindex(PH, PW), strict=True):
+            won = np.equal(arg[n], arg.dtype.type(offset))
+            target = _tap(dx[n], ph, pw, stride, Hout, Wout)
+            target += dout[n] * won          # d max / d x = 1 at the winner, else 0
+
+    return work

@@ -176,6 +176,17 @@ def test_max_pool_fast_caches_only_the_winners_offsets(rng):
     assert [(a.shape, a.dtype) for a in cached] == [((2, 3, 4, 4), np.uint8)]
 
 
+def test_max_pool_fast_offsets_count_from_each_windows_top_left_pixel():
+    x = np.zeros((1, 1, 4, 40))
+    x[0, 0, 1, 1] = x[0, 0, 2, 2] = x[0, 0, 3, 39] = 1.0   # winners of three 2x2 windows
+    _, (_, _, arg, _) = layers.max_pool_forward_fast(x, _param((2, 2, 2)))
+    assert arg.dtype == np.uint8                        # offsets up to 1 * 40 + 1
+    assert (arg[0, 0, 0, 0], arg[0, 0, 1, 1], arg[0, 0, 1, 19]) == (41, 0, 41)
+    assert np.count_nonzero(arg) == 2                   # ties elsewhere: the top-left wins
+    _, (_, _, arg, _) = layers.max_pool_forward_fast(np.zeros((1, 1, 300, 300)), _param((2, 2, 2)))
+    assert arg.dtype == np.uint16
+
+
 def test_max_pool_fast_routes_windows_of_more_than_256_entries(rng):
     x = rng.permutation(2 * 17 * 17).reshape(1, 2, 17, 17).astype(np.float64)
     (out, dx, _), (out_fast, dx_fast, _) = _both(x, _param((17, 17, 1)), 3)
