@@ -245,40 +245,45 @@ def max_pool_backward_fast(dout, cache):
     x_shape, dtype, arg, pool_param = cache
     PH, PW, stride = (pool_param[key] for key in ("pool_height", "pool_width", "stride"))
     dout = as_dout("max_pool_backward_fast", dout, arg.shape).astype(dtype, copy=False)
-    dx = np.zeros(x_shape, dtype=dtype)
+    dx = np.empty(x_shape, dtype=dtype)
     if stride >= PH and stride >= PW:
-        work = _scatter_to_winners(dx, dout, arg, stride)
+        route = _scatter_to_winners(dx, dout, arg, stride)
     else:
-        work = _add_to_winners(dx, dout, arg, stride, PH, PW)
+        route = _add_to_winners(dx, dout, arg, stride, PH, PW)
+
+    def work(n):
+        dx[n] = 0                            # each thread clears its own blocks
+        route(n)
+
     _in_parallel(work, len(dx), dx.size)
     return dx
 
 
 def _scatter_to_winners(dx, dout, arg, stride):
-    """work(n) for disjoint windows: dx[n].flat[top-left pixel + arg] = dout[n]."""
+    """route(n) for disjoint windows: dx[n].flat[top-left pixel + arg] = dout[n]."""
     _, C, Hout, Wout = arg.shape
     H, W = dx.shape[2:]
     # flat index in x[n] of each window's top-left pixel (c, i * stride, j * stride)
     corner = (np.arange(C)[:, None, None] * (H * W) + np.arange(Hout)[:, None] * (stride * W)
               + np.arange(Wout) * stride)
 
-    def work(n):
+    def route(n):
         winners = np.add(arg[n], corner, dtype=np.intp)
         winners += (np.arange(len(winners)) * (C * H * W))[:, None, None, None]   # image in block
         dx[n].reshape(-1)[winners.reshape(-1)] = dout[n].reshape(-1)
 
-    return work
+    return route
 
 
 def _add_to_winners(dx, dout, arg, stride, PH, PW):
-    """work(n) for overlapping windows: each offset's slice of dx adds dout where it won."""
+    """route(n) for overlapping windows: each offset's slice of dx adds dout where it won."""
     Hout, Wout = arg.shape[2:]
     offsets = _window_offsets(dx.shape[3], PH, PW)
 
-    def work(n):
+    def route(n):
         for offset, (ph, pw) in zip(offsets, np.ndindex(PH, PW), strict=True):
             won = np.equal(arg[n], arg.dtype.type(offset))
             target = _tap(dx[n], ph, pw, stride, Hout, Wout)
             target += dout[n] * won          # d max / d x = 1 at the winner, else 0
 
-    return work
+    return route
