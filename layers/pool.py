@@ -11,11 +11,12 @@ The naive pair loops over the windows. The fast pair loops over the
 pool_height * pool_width window offsets instead: for one offset (ph, pw), the
 entries x[n, c, i*stride + ph, j*stride + pw] of all windows form one strided
 slice of x, so the max is an elementwise maximum of a few slices. Forward also
-keeps each window's winning offset as one small integer, and backward sends dout
-into a few slices of dx by that offset, never two windows onto one pixel at once.
-Both split the batch into a few blocks per core, as the BLAS does for conv: numpy
-lets go of the GIL inside each call, and a few large calls cost less than many
-small ones.
+keeps where each window's winner lies, as one small integer: its offset from the
+window's top-left pixel. Backward then scatters dout to the winners in one numpy
+call, or, where windows overlap and a pixel may win several, adds it slice by
+slice. Both split the batch into a few blocks per core, as the BLAS does for
+conv: numpy lets go of the GIL inside each call, and a few large calls cost less
+than many small ones.
 """
 
 import os
@@ -132,13 +133,11 @@ def _tap(a, ph, pw, stride, Hout, Wout):
 
 
 def _in_parallel(work, N, size):
-    """Run work(batch_slice) over blocks of the batch on _THREADS threads.
-
-    numpy lets go of the GIL inside each call, so the threads run side by side.
+    """Run work(batch_slice) over blocks of the batch on _THREADS threads side by side.
 
     Each thread, the calling one included, takes the next block until none is
     left, so a thread slowed down by other work on its core takes fewer. The
-    blocks write disjoint slices of one output, so the result does not depend
+    blocks write disjoint slices of the outputs, so the result does not depend
     on the split; inputs of fewer than _PARALLEL_MIN entries run in one piece.
     """
     parts = min(N, _BLOCKS_PER_THREAD * _THREADS) if size >= _PARALLEL_MIN else 1
