@@ -118,6 +118,19 @@ def test_max_pool_fast_matches_naive_exactly(rng, config, values):
 
 
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_max_pool_fast_takes_strided_views_of_x_and_dout(rng, config):
+    x_shape, window = config
+    x = rng.normal(size=x_shape[::-1]).transpose(3, 2, 1, 0)      # no axis contiguous
+    out, cache = layers.max_pool_forward_naive(x.copy(), _param(window))
+    dout = rng.normal(size=out.shape[::-1]).T
+    out_fast, cache_fast = layers.max_pool_forward_fast(x, _param(window))
+    np.testing.assert_array_equal(out_fast, out)
+    np.testing.assert_allclose(layers.max_pool_backward_fast(dout, cache_fast),
+                               layers.max_pool_backward_naive(dout.copy(), cache),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
 def test_max_pool_fast_splits_the_batch_over_threads_with_the_same_values(rng, config,
                                                                           monkeypatch):
     x_shape, window = config
