@@ -10,12 +10,14 @@ of a layers file), so a recipe exists before its layer does.
     RECIPES["relu"].check(module=my_file)  # checks my_file.relu_forward/backward
 """
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .check import check_layer, check_loss
+from .pitfalls import PITFALLS, name_pitfalls
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Recipe:
     - stateful: updates a param dict (snapshotted per evaluation)
     - ones_vacuous: sum(out) does not depend on x, so an all-ones dout checks nothing
     - kink_side: per gradient, the one-sided derivative the contract picks exactly at a kink
+    - adapter: adapter(forward, backward) -> (forward, backward) in the (out, cache) protocol,
+      for layers with two outputs (lstm_step)
+    - pitfalls: known mistakes named in the hint when a value matches one (gradcheck.pitfalls)
     """
 
     name: str
@@ -43,6 +48,8 @@ class Recipe:
     stateful: bool = False
     ones_vacuous: bool = False
     kink_side: dict = field(default_factory=dict)
+    adapter: object = None
+    pitfalls: tuple = ()
 
     @property
     def functions(self):
@@ -56,8 +63,9 @@ class Recipe:
             raise AttributeError(
                 f"recipe {self.name}: {getattr(module, '__name__', module)} has no "
                 f"{', '.join(missing)}")
-        return tuple(getattr(module, f) for f in self.functions) + (None,) * (
+        pair = tuple(getattr(module, f) for f in self.functions) + (None,) * (
             self.backward is None)
+        return pair if self.adapter is None else self.adapter(*pair)
 
     def available(self, module=None):
         """True when module (default: layers) defines every function of the recipe."""
@@ -76,8 +84,13 @@ class Recipe:
         inputs = self.inputs(seed, dtype)
         kwargs.setdefault("kink_side", self.kink_side)
         if self.kind == "loss":
-            return check_loss(forward, *inputs, seed=seed, name=self.name, **kwargs)
-        return check_layer(forward, backward, *inputs, seed=seed, name=self.name, **kwargs)
+            lc = check_loss(forward, *inputs, seed=seed, name=self.name, **kwargs)
+        else:
+            lc = check_layer(forward, backward, *inputs, seed=seed, name=self.name, **kwargs)
+        if self.pitfalls:
+            name_pitfalls(lc, forward, backward, self.resolve(), self.inputs(seed), self.pitfalls,
+                          seed)
+        return lc
 
 
 def _normal(rng, dtype, *shape, scale=1.0, shift=0.0):
@@ -198,6 +211,99 @@ def _conv_bn(rng, dtype):
     x, w, b, conv_param = _conv(rng, dtype, (2, 3, 5, 5), stride=1)
     _, gamma, beta, bn_param = _norm(rng, dtype, (1,), (3,), {"mode": "train"})
     return x, w, b, gamma, beta, conv_param, bn_param
+
+
+def _recurrent(rng, dtype, gates, N=2, T=3, D=4, H=5, step=False):
+    """x, h0 (and c0 for an LSTM step), Wx, Wh, b of a recurrent layer with gates gate blocks."""
+    x = _normal(rng, dtype, N, D) if step else _normal(rng, dtype, N, T, D)
+    states = 2 if step and gates == 4 else 1    # an LSTM step takes prev_h and prev_c
+    h = tuple(_normal(rng, dtype, N, H) for _ in range(states))
+    return (x, *h, _normal(rng, dtype, D, gates * H, scale=0.5),
+            _normal(rng, dtype, H, gates * H, scale=0.5), _normal(rng, dtype, gates * H))
+
+
+def _two_outputs(forward, backward):
+    """lstm_step as one output: out = [next_h, next_c] along axis 1, dout split in two."""
+    @functools.wraps(forward)
+    def joined_forward(*args):
+        next_h, next_c, cache = forward(*args)
+        return np.concatenate([next_h, next_c], axis=1), cache
+
+    @functools.wraps(backward)
+    def joined_backward(dout, cache):
+        dnext_h, dnext_c = np.split(dout, 2, axis=1)
+        return backward(dnext_h, dnext_c, cache)
+
+    return joined_forward, joined_backward
+
+
+def _embedding(rng, dtype, V=5):
+    x = rng.integers(V, size=(2, 4))
+    x[1, 2] = x[0, 0]                        # a repeated word: its gradients must add up
+    return x, _normal(rng, dtype, V, 3)
+
+
+def _temporal_loss(rng, dtype, N=3, T=4, V=5):
+    mask = rng.random((N, T)) > 0.3
+    mask[0] = True                           # one full sequence, the others padded at random
+    return _normal(rng, dtype, N, T, V), rng.integers(V, size=(N, T)), mask
+
+
+def _attention(rng, dtype, mask=None, N=2, T=3, S=4, d=4, dv=3):
+    S = T if mask == "causal" else S
+    q, k, v = (_normal(rng, dtype, N, *shape) for shape in ((T, d), (S, d), (S, dv)))
+    masks = {None: (), "causal": (np.tri(T, dtype=bool),),
+             "padding": ((np.arange(S) < np.array([S, 2])[:, None])[:, None, :],)}
+    return (q, k, v, *masks[mask])
+
+
+def _multihead(rng, dtype, N=2, T=3, S=4, E=6, Ec=5, h=2, cross=True, causal=False):
+    x = _normal(rng, dtype, N, T, E)
+    context = (_normal(rng, dtype, N, S, Ec),) if cross else ()
+    Ec = Ec if cross else E
+    weights = [w for rows in (E, Ec, Ec, E)
+               for w in (_normal(rng, dtype, rows, E, scale=0.5), _normal(rng, dtype, E))]
+    mask = np.tri(T, dtype=bool) if causal else \
+        (np.arange(S) < np.array([S, 2])[:, None])[:, None, :]
+    return (x, *context, *weights, h, mask)
+
+
+_RECIPES += [
+    Recipe("rnn_step", "rnn_step_forward", "rnn_step_backward",
+           lambda rng, dt: _recurrent(rng, dt, 1, step=True)),
+    Recipe("rnn", "rnn_forward", "rnn_backward", lambda rng, dt: _recurrent(rng, dt, 1),
+           pitfalls=PITFALLS["rnn"]),
+    Recipe("rnn_t1_batch1", "rnn_forward", "rnn_backward",
+           lambda rng, dt: _recurrent(rng, dt, 1, N=1, T=1)),
+    Recipe("word_embedding", "word_embedding_forward", "word_embedding_backward", _embedding,
+           pitfalls=PITFALLS["word_embedding"]),
+    Recipe("temporal_affine", "temporal_affine_forward", "temporal_affine_backward",
+           lambda rng, dt: (_normal(rng, dt, 2, 3, 4), _normal(rng, dt, 4, 5),
+                            _normal(rng, dt, 5))),
+    Recipe("temporal_softmax_loss", "temporal_softmax_loss", None, _temporal_loss, kind="loss",
+           pitfalls=PITFALLS["temporal_softmax_loss"]),
+    Recipe("lstm_step", "lstm_step_forward", "lstm_step_backward",
+           lambda rng, dt: _recurrent(rng, dt, 4, step=True), adapter=_two_outputs),
+    Recipe("lstm", "lstm_forward", "lstm_backward", lambda rng, dt: _recurrent(rng, dt, 4),
+           pitfalls=PITFALLS["lstm"]),
+    Recipe("lstm_t1_batch1", "lstm_forward", "lstm_backward",
+           lambda rng, dt: _recurrent(rng, dt, 4, N=1, T=1)),
+    Recipe("gru_step", "gru_step_forward", "gru_step_backward",
+           lambda rng, dt: _recurrent(rng, dt, 3, step=True)),
+    Recipe("gru", "gru_forward", "gru_backward", lambda rng, dt: _recurrent(rng, dt, 3),
+           pitfalls=PITFALLS["gru"]),
+    Recipe("attention", "attention_forward", "attention_backward", _attention),
+    Recipe("attention_causal", "attention_forward", "attention_backward",
+           lambda rng, dt: _attention(rng, dt, "causal")),
+    Recipe("attention_padding", "attention_forward", "attention_backward",
+           lambda rng, dt: _attention(rng, dt, "padding"), pitfalls=PITFALLS["attention_padding"]),
+    Recipe("multihead_attention", "multihead_attention_forward", "multihead_attention_backward",
+           _multihead),
+    Recipe("self_attention", "self_attention_forward", "self_attention_backward",
+           lambda rng, dt: _multihead(rng, dt, cross=False, causal=True)),
+    Recipe("self_attention_t1_batch1", "self_attention_forward", "self_attention_backward",
+           lambda rng, dt: _multihead(rng, dt, N=1, T=1, cross=False, causal=True)),
+]
 
 
 RECIPES = {r.name: r for r in _RECIPES}
