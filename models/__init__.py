@@ -3,3 +3,4 @@
 from .base import Model
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
+from .rnn import CaptioningRNN
