@@ -53,14 +53,19 @@ class Release:
 
 def walk(course, skip=()):
     """Released relpaths under course.root, sorted; `skip` holds folders to leave out."""
+    return walk_files(course.root, course.is_released, skip)
+
+
+def walk_files(root, keep, skip=()):
+    """Relpaths under root for which keep(relpath) holds (folders too), sorted."""
     skip = {Path(p).resolve() for p in skip}
     found = []
-    for top, dirs, names in os.walk(course.root):
-        rel_top = Path(top).relative_to(course.root)
+    for top, dirs, names in os.walk(root):
+        rel_top = Path(top).relative_to(root)
         dirs[:] = sorted(d for d in dirs if (Path(top) / d).resolve() not in skip
-                         and course.is_released((rel_top / d).as_posix()))
+                         and keep((rel_top / d).as_posix()))
         rels = [(rel_top / n).as_posix() for n in names]
-        found += [rel for rel in rels if course.is_released(rel)]
+        found += [rel for rel in rels if keep(rel)]
     return sorted(found)
 
 

@@ -41,6 +41,11 @@ JUNK = (".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis",
         ".ipynb_checkpoints", ".venv", "build", "dist", "results", "runs", "*.egg-info")
 
 
+def is_junk(relpath):
+    """True for caches, builds, environments and version control (any part of relpath)."""
+    return any(fnmatch.fnmatch(part, pat) for part in relpath.split("/") for pat in JUNK)
+
+
 class SpecError(ValueError):
     """coursework.toml is missing, malformed or inconsistent."""
 
@@ -82,8 +87,7 @@ class Course:
 
     def is_released(self, relpath):
         """True when relpath (posix, relative to root) belongs in the student version."""
-        parts = relpath.split("/")
-        if any(fnmatch.fnmatch(part, pat) for part in parts for pat in JUNK):
+        if is_junk(relpath):
             return False
         hidden = self.hidden_tests.rstrip("/")
         if relpath == hidden or relpath.startswith(hidden + "/"):
