@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+from handgrad import grade_class
 from handgrad.coursework import find_solution, grader, reports, spec
 
 
@@ -24,7 +25,10 @@ def parse(argv):
 
 
 def main(argv=None):
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if grade_class.wants_class(argv):  # a folder of submissions or a Gradescope export
+        return grade_class.main(argv)
+    args = parse(argv)
     start = time.perf_counter()
     try:
         entries, note = grader.grade(args.submission, args.solution or find_solution(),

@@ -1,0 +1,217 @@
+"""handgrad grade on a class: a folder of submissions or a Gradescope export, resumable."""
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from handgrad import grade
+from handgrad.coursework import build, classroom, example, markers, spec
+
+LIB = "toylib/__init__.py"
+METADATA = """\
+submission_1001:
+  :submitters:
+  - :name: Alice Liddell
+    :sid: '1001'
+    :email: alice@example.edu
+  :created_at: 2026-11-30 23:58:01.000000000 -08:00
+  :score: !ruby/object:BigDecimal 18:0.0
+submission_1002:
+  :submitters:
+  - :name: Bob Dylan
+    :sid: '1002'
+    :email: bob@example.edu
+  - :name: Carol King
+    :sid: '1003'
+    :email: carol@example.edu
+"""
+
+
+def _solved(course, release, dest, edit=None):
+    """The release with the solution typed into every guard, then edit(text) applied."""
+    tree = shutil.copytree(release, dest)
+    answers = {b.id: b.body for b in markers.find_blocks((course / LIB).read_text(), LIB)}
+    text, _ = markers.splice((release / LIB).read_text(), answers, LIB)
+    (tree / LIB).write_text(edit(text) if edit else text)
+    return tree
+
+
+def _wrong_db(text):
+    return text.replace("db = dout.sum(axis=0)", "db = 2 * dout.sum(axis=0)")
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """A toy course, its release and a class: right, wrong, blank, a broken zip."""
+    base = tmp_path_factory.mktemp("class")
+    course = example.write(base / "course")
+    release = base / "release"
+    build.write(build.build(spec.load(course)), release)
+    folder = base / "class"
+    folder.mkdir()
+    _solved(course, release, folder / "alice")
+    _solved(course, release, folder / "bob", _wrong_db)
+    shutil.copytree(release, folder / "carol")
+    (folder / "dave.zip").write_bytes(b"PK\x03\x04 but not a zip")
+    return course, release, folder
+
+
+def _run(capsys, *args):
+    code = grade.main([str(a) for a in args])
+    return code, capsys.readouterr().out
+
+
+def _gradebook(out):
+    with open(out / "gradebook.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _stamp(out, key):
+    return (out / key / "grading.json").stat().st_mtime_ns
+
+
+@pytest.fixture(scope="module")
+def graded(toy, tmp_path_factory):
+    course, _, folder = toy
+    out = tmp_path_factory.mktemp("graded") / "out"
+    code = grade.main([str(folder), "--solution", str(course), "--out", str(out), "--jobs", "2"])
+    return out, code
+
+
+def test_a_class_gets_a_results_folder_per_student_and_a_gradebook(graded, toy, tmp_path,
+                                                                   capsys):
+    out, code = graded
+    course, _, folder = toy
+    assert code == 0
+    rows = {row["SID"]: row for row in _gradebook(out)}
+    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    for key in rows:
+        assert (out / key / "results.json").is_file()
+        assert (out / key / "junit.xml").is_file()
+    assert rows["alice"]["Total Score"] == "15"
+    assert rows["alice"]["Max Points"] == "15"
+    assert rows["bob"]["affine_backward"] == "4"
+    assert rows["bob"]["relu_backward"] == "4"
+    assert rows["carol"]["Total Score"] == "0"
+    assert rows["dave"]["Total Score"] == "0"
+    assert {row["Status"] for row in rows.values()} == {"graded"}
+    for key, path in (("bob", folder / "bob"), ("dave", folder / "dave.zip")):
+        single = tmp_path / key
+        _run(capsys, path, "--solution", course, "--out", single)
+        alone = json.loads((single / "results.json").read_text())
+        assert float(rows[key]["Total Score"]) == alone["score"]
+    canvas = list(csv.reader((out / "canvas.csv").read_text().splitlines()))
+    assert canvas[0][:3] == ["Student", "ID", "SIS User ID"]
+    assert canvas[1][0] == "Points Possible"
+    assert canvas[1][-1] == "15"
+
+
+def test_the_summary_gives_shares_per_blank_and_common_failures(graded):
+    out, _ = graded
+    text = (out / "summary.md").read_text()
+    assert "4 submissions: 4 graded, 0 failed to grade" in text
+    assert "| affine_backward | 5 | 25% | 50% | 25% |" in text
+    assert "| relu_backward | 4 | 50% | 25% | 25% |" in text
+    assert "- 25% of the class: affine_backward: db: db differs from the solution" in text
+    assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_unchanged_class_is_not_graded_again(graded, toy, capsys):
+    out, _ = graded
+    course, _, folder = toy
+    before = {key: _stamp(out, key) for key in ("alice", "bob", "carol", "dave")}
+    code, text = _run(capsys, folder, "--solution", course, "--out", out)
+    assert code == 0
+    assert "grading 0 of 4 submissions" in text
+    assert text.rstrip().endswith("4 graded, 0 failed to grade")
+    assert before == {key: _stamp(out, key) for key in before}
+
+
+def test_an_interrupted_run_grades_only_what_it_had_not_finished(toy, tmp_path, capsys):
+    course, release, folder = toy
+    small = tmp_path / "class"
+    shutil.copytree(folder / "alice", small / "alice")
+    shutil.copytree(folder / "carol", small / "carol")
+    out = tmp_path / "out"
+    _run(capsys, small, "--solution", course, "--out", out)
+    (out / "carol" / "grading.json").unlink()  # stopped before carol's grading was complete
+    kept = _stamp(out, "alice")
+    code, text = _run(capsys, small, "--solution", course, "--out", out)
+    assert code == 0
+    assert "grading 1 of 2 submissions" in text
+    assert _stamp(out, "alice") == kept
+    assert (out / "carol" / "grading.json").is_file()
+    shutil.rmtree(small / "carol")  # carol hands in again, now solved
+    _solved(course, release, small / "carol")
+    code, text = _run(capsys, small, "--solution", course, "--out", out)
+    assert "grading 1 of 2 submissions" in text
+    assert {r["SID"]: r["Total Score"] for r in _gradebook(out)} == {"alice": "15",
+                                                                     "carol": "15"}
+
+
+def test_only_regrades_one_student(graded, toy, capsys):
+    out, _ = graded
+    course, _, folder = toy
+    before = {key: _stamp(out, key) for key in ("alice", "bob", "carol", "dave")}
+    code, text = _run(capsys, folder, "--solution", course, "--out", out, "--only", "bob")
+    assert code == 0
+    assert "grading 1 of 4 submissions" in text
+    after = {key: _stamp(out, key) for key in before}
+    assert [k for k in before if before[k] != after[k]] == ["bob"]
+    assert len(_gradebook(out)) == 4
+
+
+def test_bad_options_are_refused_before_grading(toy, tmp_path, capsys):
+    course, _, folder = toy
+    (tmp_path / "file").write_text("")
+    assert grade.main([str(folder), "--solution", str(course), "--out",
+                       str(tmp_path / "file")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert grade.main([str(folder), "--solution", str(course), "--out", str(tmp_path / "o"),
+                       "--only", "zoe"]) == 2
+    assert "--only zoe: no such submission" in capsys.readouterr().err
+
+
+def test_the_rule_that_tells_a_class_from_one_submission(toy, tmp_path):
+    course, release, folder = toy
+    loaded = spec.load(course)
+    assert classroom.kind(folder, loaded) == "class"
+    assert classroom.kind(folder / "alice", loaded) == "single"
+    wrapped = shutil.copytree(release, tmp_path / "handin" / "release")
+    assert classroom.kind(wrapped.parent, loaded) == "single"
+    assert classroom.kind(folder / "dave.zip", loaded) == "single"
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / classroom.METADATA).write_text("{}\n")
+    assert classroom.kind(tmp_path / "export", loaded) == "gradescope"
+
+
+def test_a_gradescope_export_gives_names_emails_and_group_members(toy, tmp_path, capsys):
+    course, _, folder = toy
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / classroom.METADATA).write_text(METADATA)
+    shutil.copytree(folder / "alice", export / "submission_1001")
+    shutil.copytree(folder / "bob", export / "submission_1002")
+    out = tmp_path / "out"
+    code, text = _run(capsys, export, "--solution", course, "--out", out)
+    assert code == 0
+    assert text.rstrip().endswith("2 graded, 0 failed to grade")
+    rows = [(r["Name"], r["SID"], r["Email"], r["Total Score"], r["Submission ID"])
+            for r in _gradebook(out)]
+    assert rows == [("Alice Liddell", "1001", "alice@example.edu", "15", "submission_1001"),
+                    ("Bob Dylan", "1002", "bob@example.edu", "14", "submission_1002"),
+                    ("Carol King", "1003", "carol@example.edu", "14", "submission_1002")]
+    code, text = _run(capsys, export, "--solution", course, "--out", out, "--only", "1003")
+    assert "grading 1 of 2 submissions" in text
+
+
+def test_metadata_that_is_not_a_mapping_is_refused(tmp_path):
+    path = tmp_path / classroom.METADATA
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ValueError, match="expected a mapping"):
+        classroom.read_metadata(path)
+    path.write_text("!!python/object/apply:os.system ['echo owned']\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        classroom.read_metadata(path)
