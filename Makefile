@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 setup: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,torch]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,torch,cluster]"
 
 # Train a TwoLayerNet on the embedded digits (no download); results under runs/.
 train: $(BIN)/python

@@ -215,3 +215,20 @@ def test_metadata_that_is_not_a_mapping_is_refused(tmp_path):
     path.write_text("!!python/object/apply:os.system ['echo owned']\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         classroom.read_metadata(path)
+
+
+def test_dask_on_a_local_cluster_writes_the_same_gradebook(graded, toy, tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    out, _ = graded
+    course, _, folder = toy
+    small = tmp_path / "class"
+    shutil.copytree(folder / "bob", small / "bob")
+    shutil.copy(folder / "dave.zip", small / "dave.zip")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code, text = _run(capsys, small, "--solution", course, "--out", tmp_path / "dask",
+                          "--dask", cluster.scheduler_address)
+    assert code == 0
+    assert text.rstrip().endswith("2 graded, 0 failed to grade")
+    local = [row for row in _gradebook(out) if row["SID"] in ("bob", "dave")]
+    assert _gradebook(tmp_path / "dask") == local
