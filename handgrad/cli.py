@@ -13,7 +13,8 @@ COMMANDS = {
 def usage():
     lines = ["usage: handgrad COMMAND [options]", "", "commands:"]
     lines += [f"  {name:<8} {about}" for name, (_, about) in COMMANDS.items()]
-    lines += ["", "handgrad COMMAND --help shows the options of one command."]
+    lines += ["", "handgrad COMMAND --help shows the options of one command; "
+              "handgrad --version the version."]
     return "\n".join(lines)
 
 
@@ -23,6 +24,10 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from handgrad import __version__
+        print(f"handgrad {__version__}")
+        return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
         print(f"handgrad: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
