@@ -8,6 +8,7 @@
     packages = ["layers"]                # a submission must provide these itself
     timeout = 60                         # seconds per graded test
     memory_mb = 2048                     # address-space limit per graded test
+    kink_convention = "any"              # gradcheck at kinks: "any" subgradient, or "pytorch"
 
     [blanks]
     relu_backward = { file = "layers/activations.py", about = "dx of max(0, x)" }
@@ -84,6 +85,7 @@ class Course:
     notebook_env: dict = field(default_factory=dict)
     timeout: float = 60.0
     memory_mb: int = 2048
+    kink_convention: str = "any"
 
     def is_released(self, relpath):
         """True when relpath (posix, relative to root) belongs in the student version."""
@@ -128,7 +130,7 @@ def load(root):
 
 
 _COURSE_KEYS = ("public_tests", "hidden_tests", "notebooks", "packages", "notebook_env",
-                "timeout", "memory_mb")
+                "timeout", "memory_mb", "kink_convention")
 _TARGET_KEYS = ("forward", "backward", "function", "cls", "init", "node", "steps", "config")
 
 
