@@ -16,7 +16,7 @@ import inspect
 
 import numpy as np
 
-from .hints import diagnose, shape_problem
+from .hints import defined_at, describe_error, diagnose, shape_problem, stub_problem
 from .probe import FAIL, KINK, classify, default_tol, gradient_result, probe, sample_indices
 from .report import GradientCheck, LayerCheck
 from .sweep import sweep as step_sweep
@@ -77,7 +77,8 @@ def same(a, b):
 
 
 def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_checks=30,
-                num_upstream=2, kink_side=None, wrt=None, num_worst=5, sweep=False):
+                num_upstream=2, kink_side=None, wrt=None, num_worst=5, sweep=False,
+                strict=True, convention=""):
     """Check backward against numeric gradients of sum(forward(*inputs)[0] * dout).
 
     Inputs:
@@ -87,10 +88,14 @@ def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_che
     - tol: relative tolerance (default 1e-7 for float64 gradients, 1e-3 for float32)
     - max_checks: entries checked per input (all of them for smaller tensors)
     - num_upstream: number of random upstream gradients
-    - kink_side: {"dx": "left" | "right"}, the one-sided derivative the layer's
-      convention picks exactly at a kink (ReLU: left, 0 at x == 0)
+    - kink_side: {"dx": "left" | "right"}, the one-sided derivative a convention asks for
+      exactly at a kink (PyTorch's ReLU: left, 0 at x == 0); without it any subgradient
+      between the one-sided slopes is a kink, not a failure
     - wrt: names or positions of the inputs to check (default: all floating arrays)
     - sweep: also record each gradient's error against step size (GradientCheck.sweep)
+    - strict: side effects (forward writing into its inputs, backward into dout or its
+      cache) fail the check; otherwise they are warnings on a check whose values are right
+    - convention: the name of the convention kink_side stands for, named in hints
 
     Returns a LayerCheck.
     """
@@ -99,19 +104,24 @@ def check_layer(forward, backward, *inputs, seed=0, tol=None, name=None, max_che
     wrt = [g for i, g in slots if wrt is None or i in wrt or g[1:] in wrt]
     return _run(name, forward, backward, inputs, slots, seed=seed, tol=tol,
                 max_checks=max_checks, num_upstream=num_upstream,
-                kink_side=kink_side or {}, num_worst=num_worst, wrt=wrt, sweep=sweep)
+                kink_side=kink_side or {}, num_worst=num_worst, wrt=wrt, sweep=sweep,
+                strict=strict, convention=convention, code=(forward, backward))
 
 
 def check_loss(loss_fn, x, y, *args, seed=0, tol=None, name=None, max_checks=30,
-               kink_side=None, num_worst=5, sweep=False):
+               kink_side=None, num_worst=5, sweep=False, strict=True, convention=""):
     """Check the dx of loss_fn(x, y, *args) -> (loss, dx) against the numeric gradient of loss."""
     slots = gradient_slots(loss_fn, (x, y, *args))[:1]
     if slots[0][0] != 0:
         raise TypeError(f"check_loss: x must be a floating ndarray, got {type(x).__name__}")
 
     def forward(*a):
-        loss, dx = loss_fn(*a)
-        return np.asarray(loss), dx
+        result = loss_fn(*a)
+        if result is None or (isinstance(result, tuple) and result and result[0] is None):
+            return None                                   # unfinished: not attempted
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"a loss must return (loss, dx), got {type(result).__name__}")
+        return np.asarray(result[0]), result[1]
 
     def backward(dout, dx):
         return None if dx is None else dx * float(dout)
@@ -119,26 +129,45 @@ def check_loss(loss_fn, x, y, *args, seed=0, tol=None, name=None, max_checks=30,
     return _run(name or getattr(loss_fn, "__name__", "loss"), forward, backward, (x, y, *args),
                 slots, seed=seed, tol=tol, max_checks=max_checks, num_upstream=1,
                 kink_side=kink_side or {}, num_worst=num_worst, wrt=[slots[0][1]], is_loss=True,
-                sweep=sweep)
+                sweep=sweep, strict=strict, convention=convention, code=(loss_fn,))
+
+
+class Unfinished(Exception):
+    """Checked code that is not written yet: a blank, a stub returning None."""
+
+
+# What checked code may raise and still get a verdict: SystemExit too (a sys.exit() in a
+# layer must not end the checker). KeyboardInterrupt is left to the caller.
+CAUGHT = (Exception, SystemExit)
+
+
+def _raised(err, code, slots, tol, when=""):
+    """The results for an exception raised by the checked code."""
+    if isinstance(err, NotImplementedError):
+        verdict, hint = "not_attempted", f"not implemented yet: {err}"
+    elif isinstance(err, Unfinished):
+        verdict, hint = "not_attempted", str(err)
+    else:
+        stub = next((m for m in (stub_problem(err, f) for f in code) if m), "")
+        files = {f.__code__.co_filename for f in code if hasattr(f, "__code__")}
+        verdict, hint = ("not_attempted", stub) if stub else (
+            "fail", describe_error(err, files, when))
+    return [GradientCheck(g, verdict, tolerance=tol, hint=hint) for _, g in slots]
 
 
 def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_upstream,
-         kink_side, num_worst, wrt, is_loss=False, sweep=False):
+         kink_side, num_worst, wrt, is_loss=False, sweep=False, strict=True, convention="",
+         code=()):
     dtype = inputs[slots[0][0]].dtype
     tol = default_tol(dtype) if tol is None else tol
     lc = LayerCheck(name, dtype=str(dtype))
     work = [a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
     with Sandbox(seed) as box:
         try:
-            analytic = _analytic(box, forward, backward, work, slots, num_upstream, seed, lc)
-        except NotImplementedError as err:
-            lc.results = [GradientCheck(g, "not_attempted", tolerance=tol,
-                                        hint=f"not implemented yet: {err}") for _, g in slots]
-            return lc
-        except Exception as err:
-            lc.results = [GradientCheck(g, "fail", tolerance=tol,
-                                        hint=f"raised {type(err).__name__}: {err}")
-                          for _, g in slots]
+            analytic = _analytic(box, forward, backward, work, slots, num_upstream, seed, lc,
+                                 strict, code)
+        except CAUGHT as err:
+            lc.results = _raised(err, code, slots, tol)
             return lc
         if analytic is None:
             return lc
@@ -151,7 +180,11 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
         def evaluate():
             return np.asarray(forward(*box.fresh(work64))[0], dtype=np.float64).ravel()
 
-        base = evaluate()
+        try:
+            base = evaluate()
+        except CAUGHT as err:
+            lc.results += _raised(err, code, slots, tol, "on float64 copies of the inputs")
+            return lc
         scale = np.abs(U) @ np.abs(base)
         floor = entry_floor(dtype, [gk for g in grads if g is not None for gk in g])
         rng = np.random.default_rng((seed, 2))      # streams apart from the inputs' seed
@@ -159,11 +192,17 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
             if g is None or gname not in wrt:
                 continue
             index = sample_indices(work64[pos].shape, max_checks, rng)
-            p = probe(lambda: U @ evaluate(), work64[pos], index, scale, f0=U @ base)
+            try:
+                p = probe(lambda: U @ evaluate(), work64[pos], index, scale, f0=U @ base)
+            except CAUGHT as err:                   # a forward that fails on a later call
+                lc.results += _raised(err, code, [(pos, gname)], tol,
+                                      f"while {gname[1:]} was nudged for the numeric gradient")
+                continue
             a = np.array([[gk[ix] for gk in g] for ix in index], dtype=np.float64)
             status, rel, err = classify(a, p, tol, floor, kink_side.get(gname))
             r = _verdict(gname, a, p, (status, rel, err), g, work[pos], tol, num_worst,
-                         is_loss, labels=_labels(is_loss, work), N=len(work[slots[0][0]]))
+                         is_loss, labels=_labels(is_loss, work), N=len(work[slots[0][0]]),
+                         convention=convention if kink_side.get(gname) else "")
             lc.results.append(r)
             if sweep:
                 keep = status[:, :K].max(axis=1) != KINK
@@ -171,26 +210,41 @@ def _run(name, forward, backward, inputs, slots, *, seed, tol, max_checks, num_u
                                      keep)
     order = {name: i for i, name in enumerate(["forward", "backward"] + [g for _, g in slots])}
     lc.results.sort(key=lambda r: order[r.name])
+    if lc.results and not strict:
+        lc.results[0].warnings += lc.notes
+        lc.notes = []
     return lc
 
 
-def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc):
+def _side_effect(lc, strict, what, message):
+    """A side effect: a failure of what ("forward"/"backward") when strict, else a warning."""
+    if strict:
+        lc.results.append(GradientCheck(what, "fail", hint=message))
+    else:
+        lc.notes.append(f"warning: {message} (the values are right; --strict fails this)")
+
+
+def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc, strict, code):
     """Run forward and backward; return (douts, per-slot lists of gradients) or None.
 
     Problems that make the numeric comparison meaningless end the check (None);
-    the others are appended to lc as "forward"/"backward" failures.
+    the others are appended to lc as "forward"/"backward" failures (side effects:
+    warnings unless strict). A forward or backward that returns None is unfinished.
     """
     args = box.fresh(work)
     result = forward(*args)
+    if result is None or (isinstance(result, tuple) and len(result) == 2 and result[0] is None):
+        raise Unfinished(f"{defined_at(code[0])}: the forward returns None: not written yet?")
     if not (isinstance(result, tuple) and len(result) == 2):
-        lc.results.append(GradientCheck("forward", "fail", hint="forward must return (out, cache)"))
+        lc.results.append(GradientCheck("forward", "fail", hint="forward must return (out, cache), "
+                                        f"got {type(result).__name__}"))
         return None
     out, cache = result
     out = np.asarray(out)
     changed = [g[1:] for p, g in slots if not same(args[p], work[p])]
     if changed:
-        lc.results.append(GradientCheck(
-            "forward", "fail", hint=f"forward modified its input {', '.join(changed)} in place"))
+        _side_effect(lc, strict, "forward", f"forward modified its input {', '.join(changed)} "
+                     "in place")
     if not same(out, np.asarray(forward(*box.fresh(work))[0])):
         lc.results.append(GradientCheck(
             "forward", "fail", hint="forward is not deterministic: two calls on the same inputs "
@@ -205,6 +259,9 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc):
         before = [a.copy() for a in arrays_in(cache)]
         d = dout.copy()
         g = backward(d, cache)
+        if g is None or (isinstance(g, (tuple, list)) and g and all(gk is None for gk in g)):
+            raise Unfinished(f"{defined_at(code[-1])}: the backward returns None: "
+                             "not written yet?")
         if not same(d, dout):
             mutated.append("dout")
         if not all(same(a, b) for a, b in zip(arrays_in(cache), before, strict=False)):
@@ -220,10 +277,14 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc):
         for k, gk in enumerate(g):
             grads[k].append(gk)
     if mutated:
-        what = ", ".join(dict.fromkeys(mutated))
-        lc.results.append(GradientCheck("backward", "fail",
-                                        hint=f"backward modified {what} in place"))
+        _side_effect(lc, strict, "backward",
+                     f"backward modified {', '.join(dict.fromkeys(mutated))} in place")
     for k, (p, gn) in enumerate(slots):
+        if grads[k][0] is None:
+            lc.results.append(GradientCheck(gn, "not_attempted", hint=(
+                f"{defined_at(code[-1])}: the backward returns None for {gn}: not written yet?")))
+            grads[k] = None
+            continue
         problem = shape_problem(gn, grads[k][0], work[p])
         if problem:
             lc.results.append(GradientCheck(gn, "fail", hint=problem))
@@ -250,7 +311,7 @@ def _labels(is_loss, inputs):
     return None
 
 
-def _verdict(gname, a, p, classified, g, x, tol, num_worst, is_loss, labels, N):
+def _verdict(gname, a, p, classified, g, x, tol, num_worst, is_loss, labels, N, convention=""):
     """One GradientCheck from analytic values a (R, K + 1) and the probe (last column: ones)."""
     K = a.shape[1] - 1
     status, rel, err = classified
@@ -262,7 +323,7 @@ def _verdict(gname, a, p, classified, g, x, tol, num_worst, is_loss, labels, N):
         gap = np.abs(p.fwd - p.bwd) > 1e-2 * np.maximum(np.abs(p.fwd), np.abs(p.bwd))
         at_kinks = bool(np.all(np.all(gap[:, :K], axis=1)[failing]))
         r.hint = diagnose(a[:, :K], p.numeric[:, :K], g, x, p.index, ones_ok, is_loss, N,
-                          only_at_kinks=at_kinks, labels=labels)
+                          only_at_kinks=at_kinks, labels=labels, convention=convention)
     if not is_loss and vacuous and np.max(np.abs(p.numeric[:, :K])) > 10 * np.max(p.noise[:, :K]):
         r.notes.append(f"an all-ones upstream gradient would be vacuous for {gname} (sum(out) "
                        f"does not depend on {gname[1:]}); checked with random upstream gradients")

@@ -1,26 +1,33 @@
 """gradcheck [TARGET ...] [options]: numeric gradient checks from the command line.
 
-Exit codes (also in --help): see EXIT_CODES.
+The library's own layers and models are checked in this process; a file, a folder
+of files or a module::Class (someone else's code) is checked in a child process per
+file (gradcheck.isolation), which hands back plain results. This module parses,
+starts the checks, prints and decides the exit codes.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from . import output, selftest
-from .report import format_line, summarize
+from .isolation import run_isolated
+from .recipes import CONVENTIONS
+from .report import LayerCheck, format_line, summarize
 from .sweep import format_sweep
-from .targets import TargetError, builtin_targets, resolve
+from .targets import TargetError, builtin_targets, is_isolated, resolve
 
-EXIT_CODES = """exit codes:
+EXIT_CODES = """exit codes: one per file, and for the run 2 if any file's is 2, else 1 if any
+file's is 1, else 3 if every file's is 3, else 0:
   0  every check passed; kinks and some inconclusive entries or checks are allowed
      as long as at least one check passed (or was judged a kink)
-  1  a check failed, or was not attempted (a blank raising NotImplementedError)
-  2  usage error, unknown target, or a file that does not import (file and line shown)
+  1  a check failed, timed out, or was not attempted (a blank: NotImplementedError,
+     a function returning None)
+  2  usage error, unknown target, or a file that does not import (file and line
+     shown; also an import that exits, raises or does not finish in time)
   3  nothing failed, but no check could be judged: every one was inconclusive
-     (the numeric side too noisy; try --dtype float64 or other inputs)"""
+     (the numeric side too noisy; try --dtype float64 or other inputs)
+  130 interrupted (Ctrl-C)"""
 
 
 def parser():
@@ -30,9 +37,10 @@ def parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="TARGET: a layer or model name (affine, batchnorm, TwoLayerNet, ...),\n"
                "path/to/file.py (every pair of a built-in layer in it), file.py::NAME,\n"
-               "or module.path::Class. No target: every built-in layer and model.\n\n"
-               + EXIT_CODES)
+               "a folder (every .py file beneath it), or module.path::Class.\n"
+               "No target: every built-in layer and model.\n\n" + EXIT_CODES)
     p.add_argument("targets", nargs="*", metavar="TARGET")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--seed", type=int, default=0, help="seed of inputs and upstream gradients")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                    help="dtype of the inputs (the numeric side is always float64)")
@@ -41,7 +49,17 @@ def parser():
     p.add_argument("--fast", action="store_true", help="directional checks for models")
     p.add_argument("--max-checks", type=int, default=30,
                    help="entries checked per tensor (all of a smaller one; default 30)")
-    p.add_argument("--explain", action="store_true", help="a paragraph per failure")
+    p.add_argument("--convention", choices=CONVENTIONS, default=None,
+                   help="at a kink (ReLU at 0, a max tie): any subgradient is right (any), or "
+                        "only PyTorch's choice (pytorch: 0 at x = 0, the first maximum); "
+                        "default: [course] kink_convention of coursework.toml, else any")
+    p.add_argument("--strict", action="store_true",
+                   help="side effects (writing into an input, dout or the cache) fail a check "
+                        "instead of warning")
+    p.add_argument("--timeout", type=float, default=20.0,
+                   help="seconds for importing a file and for each layer's check (default 20)")
+    p.add_argument("--explain", action="store_true",
+                   help="a paragraph per failure and per kink")
     p.add_argument("--sweep", action="store_true",
                    help="error against step size per gradient: a V when right, a plateau "
                         "when wrong (kink entries left out; --fast: along one direction)")
@@ -53,38 +71,145 @@ def parser():
 
 
 def main(argv=None):
-    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        print("gradcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv):
+    args = parser().parse_args(argv)
+    if args.version:
+        from handgrad import __version__
+        print(f"gradcheck (handgrad) {__version__}")
+        return 0
     if args.selftest:
         return run_selftest()
     try:
-        targets = [t for spec in args.targets for t in resolve(spec)] or builtin_targets()
+        jobs = plan(args.targets)
+        convention = args.convention or course_convention()
     except TargetError as err:
         print(err, file=sys.stderr)
         return 2
-    if args.max_checks < 1:
-        print(f"gradcheck: --max-checks must be at least 1, got {args.max_checks}",
+    if args.max_checks < 1 or args.timeout <= 0:
+        bad = "--max-checks must be at least 1" if args.max_checks < 1 else \
+            "--timeout must be more than 0 seconds"
+        print(f"gradcheck: {bad}, got {args.max_checks if args.max_checks < 1 else args.timeout}",
               file=sys.stderr)
         return 2
-    options = {"tol": args.tol, "max_checks": args.max_checks, "sweep": args.sweep}
-    results, width = [], max(len(name) for name, _ in targets)
-    for name, run in targets:
-        lc = run(seed=args.seed, dtype=np.dtype(args.dtype), fast=args.fast, **options)
-        lc.name = name
-        results.append(lc)
-        for r in lc.results:
-            print(format_line(name, r, width))
-            if args.explain and r.verdict in ("fail", "not_attempted"):
-                print("    " + output.explain(name, r))
-            if r.sweep:
-                print(format_sweep(name, r, width))
-    write(args.json, output.to_json(results))
+    options = {"seed": args.seed, "dtype": args.dtype, "fast": args.fast, "tol": args.tol,
+               "max_checks": args.max_checks, "sweep": args.sweep, "convention": convention,
+               "strict": args.strict}
+    files = []                              # (file label, exit code, error, [LayerCheck])
+    for label, job, in_folder in jobs:
+        checks, error, empty = run_job(job, options, args.timeout)
+        if empty and in_folder:
+            continue                        # a helper file in a folder: nothing to check
+        for lc in checks:
+            lc.file = label
+        print_checks(checks, args.explain)
+        if error:
+            print(error, file=sys.stderr)
+        files.append((label, exit_code(checks, error), error, checks))
+    results = [lc for *_, checks in files for lc in checks]
+    write(args.json, output.to_json(results, [(f, c, e) for f, c, e, _ in files]))
     write(args.junit, output.to_junit(results))
     counts = summarize(results)
+    if sum(1 for f in files if f[0]) > 1:
+        print(output.table(files))
     print(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()
                     if n or k in ("passed", "failed")))
-    if counts["failed"] or counts["not_attempted"]:
+    return overall([code for _, code, _, _ in files])
+
+
+def plan(specs):
+    """[(file label, job, from a folder)]: job is a list of (name, thunk) of the library's
+    own code, or the spec of a file or module to check in a child process. A folder gives
+    every .py file beneath it; TargetError for an unknown or missing target."""
+    if not specs:
+        return [("", builtin_targets(), False)]
+    jobs = []
+    for spec in specs:
+        path = Path(spec)
+        if "::" not in spec and path.is_dir():
+            found = sorted(path.rglob("*.py"))
+            if not found:
+                raise TargetError(f"gradcheck: no .py file in {spec}")
+            jobs += [(str(p), str(p), True) for p in found]
+        elif is_isolated(spec):
+            file = spec.partition("::")[0]
+            if file.endswith(".py") and not Path(file).is_file():
+                raise TargetError(f"gradcheck: no such file: {file}")
+            jobs.append((file if file.endswith(".py") else "", spec, False))
+        else:
+            jobs.append(("", resolve(spec), False))
+    return jobs
+
+
+def run_job(job, options, timeout):
+    """([LayerCheck], error message or "", nothing to check) of one job."""
+    if not isinstance(job, str):
+        checks = []
+        for name, run in job:
+            lc = run(**options)
+            lc.name = name
+            checks.append(lc)
+        return checks, "", False
+    checks, error, empty = [], "", False
+    for record in run_isolated(job, options, timeout):
+        if "check" in record:
+            checks.append(LayerCheck.from_dict(record["check"]))
+        error = record.get("error", error)
+        empty = empty or record.get("empty", False)
+    return checks, error, empty
+
+
+def print_checks(checks, explain):
+    width = max([26, *(len(lc.label) for lc in checks)])
+    for lc in checks:
+        for r in lc.results:
+            print(format_line(lc.label, r, width))
+            for warning in r.warnings:
+                print(f"    {warning}")
+            if explain and (r.verdict in ("fail", "not_attempted", "timeout") or r.kinks):
+                print("    " + output.explain(lc.label, r))
+            if r.sweep:
+                print(format_sweep(lc.label, r, width))
+
+
+def exit_code(checks, error):
+    """One file's exit code (EXIT_CODES)."""
+    if error:
+        return 2
+    counts = summarize(checks)
+    if counts["failed"] or counts["not_attempted"] or counts["timeout"]:
         return 1
     return 3 if counts["inconclusive"] and not (counts["passed"] or counts["kink"]) else 0
+
+
+def overall(codes):
+    """The run's exit code from the files' codes."""
+    for code in (2, 1):
+        if code in codes:
+            return code
+    return 3 if codes and all(c == 3 for c in codes) else 0
+
+
+def course_convention():
+    """[course] kink_convention of the coursework.toml in the working folder or above it."""
+    from handgrad.coursework.spec import SPEC_NAME, SpecError, load
+    for folder in [Path.cwd(), *Path.cwd().parents]:
+        if (folder / SPEC_NAME).is_file():
+            try:
+                convention = load(folder).kink_convention
+            except SpecError as err:
+                raise TargetError(f"gradcheck: {err}") from None
+            if convention not in CONVENTIONS:
+                raise TargetError(f"gradcheck: {folder / SPEC_NAME}: [course] kink_convention "
+                                  f"is {convention!r}; expected one of {CONVENTIONS}")
+            return convention
+    return "any"
 
 
 def write(path, text):

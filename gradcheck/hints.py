@@ -6,6 +6,10 @@ must fit the pattern closely, e.g. a = -n (sign), a = c n (a constant factor),
 a = n except for zeros (a mask).
 """
 
+import inspect
+import os
+import re
+
 import numpy as np
 
 FACTORS = {2.0: "2", 0.5: "1/2"}
@@ -44,19 +48,28 @@ def factor_hint(c, N):
         for sign, word in ((1, ""), (-1, "minus ")):
             if np.isclose(c, sign * value, rtol=1e-3):
                 return f"off by a factor {word}{label}"
+    if abs(c - 1.0) < 1e-2:
+        return (f"{abs(c - 1.0) * 100:.2g} % {'above' if c > 1 else 'below'} the numeric "
+                "gradient everywhere: a constant slightly off (eps in a different place?)")
     return f"off by a constant factor {c:.4g}"
 
 
-def diagnose(a, n, g, x, index, ones_ok, is_loss, N, only_at_kinks=False, labels=None):
+def diagnose(a, n, g, x, index, ones_ok, is_loss, N, only_at_kinks=False, labels=None,
+             convention=""):
     """The most specific hint that fits a failing gradient, or "".
 
     g: the full analytic gradients, one per upstream draw, the all-ones draw last;
     ones_ok: the all-ones draw passed (and was not vacuous); N: the batch size;
-    only_at_kinks: every failing entry sits exactly at a kink; labels: a loss's y (N,).
+    only_at_kinks: every failing entry sits exactly at a kink; labels: a loss's y (N,);
+    convention: the name of the kink convention asked for, if any.
     """
+    if only_at_kinks and convention:
+        return (f"wrong only at a kink: the {convention} convention asks for one subgradient "
+                "there (ReLU: gradient 0 at x = 0, so x > 0 rather than x >= 0; max: the first "
+                "maximum, a tie goes to x)")
     if only_at_kinks:
-        return ("wrong only at a kink (an input exactly at 0, or a tie): check the mask's "
-                "comparison, > versus >= (ReLU: gradient 0 where x <= 0; max: a tie goes to x)")
+        return ("wrong only at a kink (an input exactly at 0, or a tie), and not between the "
+                "one-sided slopes there: check the mask's comparison")
     if all(np.all(gk == 0) for gk in g) and np.any(n != 0):
         return "your gradient is all zeros: not computed or not accumulated?"
     if not is_loss and all(np.array_equal(g[0], gk) for gk in g[1:]):
@@ -143,3 +156,84 @@ def mean_hint(d, index, ndim):
         if all(np.ptp(d[rows], axis=0).max() <= 1e-4 * size for rows in shared):
             return f"the error (yours - numeric) is the same for {where}"
     return ""
+
+
+# NumPy 2 removed these; old course code still calls them. (pattern, replacement)
+NUMPY2 = [
+    ("no attribute 'product'", "np.product was removed in NumPy 2: use np.prod"),
+    ("no attribute 'cumproduct'", "np.cumproduct was removed in NumPy 2: use np.cumprod"),
+    ("no attribute 'sometrue'", "np.sometrue was removed in NumPy 2: use np.any"),
+    ("no attribute 'in1d'", "np.in1d was removed: use np.isin"),
+    ("no attribute 'trapz'", "np.trapz was removed: use np.trapezoid"),
+    ("no attribute 'msort'", "np.msort was removed in NumPy 2: use np.sort(a, axis=0)"),
+    ("no attribute 'asscalar'", "np.asscalar was removed: use a.item()"),
+    ("'numpy.lib' has no attribute 'pad'", "np.lib.pad was removed in NumPy 2: use np.pad"),
+    ("no attribute 'ptp'", "ndarray.ptp was removed in NumPy 2: use np.ptp(a)"),
+    ("no attribute 'itemset'", "ndarray.itemset was removed in NumPy 2: use a[index] = value"),
+    ("no attribute 'int0'", "np.int0 was removed in NumPy 2: use np.intp"),
+    ("'newshape' is an invalid keyword", "reshape(newshape=...) was removed in NumPy 2: pass "
+     "the shape positionally, a.reshape(shape) or np.reshape(a, shape)"),
+    ("only 0-dimensional arrays can be converted", "NumPy 2 converts only 0-d arrays with "
+     "int() or float(): use a.item() (or index the single entry, a[0])"),
+    ("was a deprecated alias for the builtin", "np.float, np.int, np.bool and np.object were "
+     "removed: use float, int, bool, object (or np.float64, np.int64)"),
+]
+
+
+def numpy2_hint(err):
+    """The replacement of a NumPy 2 removal that err reports, or ""."""
+    text = str(err)
+    if not isinstance(err, (AttributeError, TypeError)):
+        return ""
+    for pattern, hint in NUMPY2:
+        if pattern in text:
+            return hint
+    return ""
+
+
+def raised_at(err, files=()):
+    """"file:line" of the frame that raised err: the deepest in one of files (the checked
+    code) if any, else the deepest outside numpy and gradcheck, else ""."""
+    frames = []
+    tb = err.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    mine = [f for f in frames if f[0] in files]
+    if not mine:
+        skip = (f"{os.sep}numpy{os.sep}", f"{os.sep}gradcheck{os.sep}")
+        mine = [f for f in frames if not any(s in f[0] for s in skip)]
+    return f"{mine[-1][0]}:{mine[-1][1]}" if mine else ""
+
+
+def describe_error(err, files=(), when=""):
+    """One line for an exception raised by checked code: what, where, and a NumPy 2 fix."""
+    where = raised_at(err, files)
+    what = f"{type(err).__name__}: {err}".rstrip(": ").splitlines()[0]
+    text = f"raised {what}" + (f" at {where}" if where else "") + (f" {when}" if when else "")
+    fix = numpy2_hint(err)
+    return text + (f" ({fix})" if fix else "")
+
+
+STUB_MARKS = re.compile(r"^\s*pass\s*(#.*)?$|TODO|YOUR CODE|NotImplemented", re.MULTILINE)
+
+
+def stub_problem(err, func):
+    """A not-attempted message when err is a None-related failure inside an unfinished
+    function (its source still holds `pass` or a TODO), else ""."""
+    if not isinstance(err, (AttributeError, TypeError)) or "NoneType" not in str(err):
+        return ""
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):
+        return ""
+    if not STUB_MARKS.search(source):
+        return ""
+    return (f"{func.__name__} at {defined_at(func)} is not written yet: it still holds "
+            f"pass/TODO and failed on a None it left ({type(err).__name__}: {err})")
+
+
+def defined_at(func):
+    """"file:line" where func is defined."""
+    code = getattr(func, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else getattr(func, "__name__", "?")

@@ -143,6 +143,7 @@ def gradient_result(gname, a, p, status, rel, err, K, tol, num_worst):
     order = np.lexsort((-rel[rows, draw], -entry))
     r.worst = [{"index": list(p.index[i]), "value": float(p.value[i]),
                 "analytic": float(a[i, draw[i]]), "numeric": float(p.numeric[i, draw[i]]),
-                "rel_error": float(rel[i, draw[i]]), "status": STATUS[entry[i]]}
+                "rel_error": float(rel[i, draw[i]]), "status": STATUS[entry[i]],
+                "left": float(p.bwd[i, draw[i]]), "right": float(p.fwd[i, draw[i]])}
                for i in order[:num_worst]]
     return r

@@ -1,9 +1,17 @@
 """The input recipes: one entry per layer row of the API contract.
 
 A recipe names a forward/backward pair (or a loss) and builds small inputs for
-it, away from kinks where the layer has them. Functions are looked up by name
-when a check runs, in the `layers` package or in any module (a student's copy
-of a layers file), so a recipe exists before its layer does.
+it, away from kinks where the layer has them, in several configurations that are
+valid under the layer's contract: the default one first, then others that reach
+other code paths (conv with pad 0 and pad > 0, stride 1 and 2, non-square inputs
+and filters; pools that tile, overlap or leave a remainder; dropout on 2-D, 3-D
+and 4-D inputs; batch size 1; odd sizes). A failure names the configuration it
+fails in and, where the configurations that pass support it, a likely cause.
+
+Functions are looked up by name when a check runs, in the `layers` package or in
+any module (a student's copy of a layers file), so a recipe exists before its
+layer does. For a module other than `layers` the forward is also compared with
+the reference forward (gradcheck.forward).
 
     from gradcheck.recipes import RECIPES
     RECIPES["affine"].check()              # checks layers.affine_forward/backward
@@ -12,12 +20,27 @@ of a layers file), so a recipe exists before its layer does.
 
 import functools
 import importlib
-from dataclasses import dataclass, field
+import inspect
+import re
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import forward as reference
 from .check import check_layer, check_loss
 from .pitfalls import PITFALLS, name_pitfalls
+
+CONVENTIONS = ("any", "pytorch")   # at a kink: any subgradient, or PyTorch's choice
+EXTRA_CHECKS = 8                   # entries per tensor in configurations after the first
+
+
+@dataclass(frozen=True)
+class Config:
+    """Another valid configuration of a recipe: make(rng, dtype) -> inputs, and tags
+    naming what it exercises ("pad0", "overlap", "3d", "batch1", ...)."""
+
+    make: object
+    tags: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -26,13 +49,16 @@ class Recipe:
 
     - name: the layer's name ("affine", "conv_naive", ...)
     - forward, backward: function names (backward is None for a loss)
-    - make_inputs: make_inputs(rng, dtype) -> tuple of forward's arguments
+    - make_inputs: make_inputs(rng, dtype) -> tuple of forward's arguments (the default
+      configuration)
     - kind: "layer", "loss" or "gate"
     - kinks: the layer is piecewise (ReLU, max, hinge): kinks can be met
     - stochastic: draws random numbers (re-seeded before every evaluation)
     - stateful: updates a param dict (snapshotted per evaluation)
     - ones_vacuous: sum(out) does not depend on x, so an all-ones dout checks nothing
-    - kink_side: per gradient, the one-sided derivative the contract picks exactly at a kink
+    - kink_side: per gradient, the one-sided derivative PyTorch's convention picks exactly
+      at a kink (applied with convention="pytorch")
+    - configs: further configurations (Config), checked after the default one
     - adapter: adapter(forward, backward) -> (forward, backward) in the (out, cache) protocol,
       for layers with two outputs (lstm_step)
     - pitfalls: known mistakes named in the hint when a value matches one (gradcheck.pitfalls)
@@ -50,6 +76,7 @@ class Recipe:
     kink_side: dict = field(default_factory=dict)
     adapter: object = None
     pitfalls: tuple = ()
+    configs: tuple = ()
 
     @property
     def functions(self):
@@ -75,22 +102,116 @@ class Recipe:
             return False
         return True
 
-    def inputs(self, seed=0, dtype=np.float64):
-        return self.make_inputs(np.random.default_rng(seed), np.dtype(dtype))
+    def configurations(self):
+        """Every configuration, the default one first."""
+        return (Config(self.make_inputs), *self.configs)
 
-    def check(self, module=None, seed=0, dtype=np.float64, **kwargs):
-        """Run check_layer (or check_loss) on this recipe's inputs; returns a LayerCheck."""
+    def inputs(self, seed=0, dtype=np.float64, config=0):
+        """The inputs of one configuration (default: the first)."""
+        return self.configurations()[config].make(np.random.default_rng(seed), np.dtype(dtype))
+
+    def describe(self, inputs):
+        """A configuration in words: "x (2, 3, 5, 5), w (3, 3, 3, 3), stride 2, pad 1"."""
+        try:
+            names = list(inspect.signature(getattr(importlib.import_module("layers"),
+                                                   self.forward)).parameters)
+        except (AttributeError, ImportError, TypeError, ValueError):
+            names = []
+        parts = []
+        for i, value in enumerate(inputs):
+            name = names[i] if i < len(names) else f"arg{i}"
+            if isinstance(value, np.ndarray):
+                parts.append(f"{name} {value.shape}")
+            elif isinstance(value, dict):
+                parts += [f"{k} {v}" for k, v in value.items()
+                          if not k.startswith("running_") and k != "seed"]
+            else:
+                parts.append(f"{name} {value}")
+        return ", ".join(parts)
+
+    def check(self, module=None, seed=0, dtype=np.float64, convention="any", strict=True,
+              **kwargs):
+        """Check every configuration; returns one LayerCheck whose results are, per gradient,
+        the first failing configuration's (named in its hint) or the first one's.
+
+        convention: "any" (any subgradient at a kink is right) or "pytorch" (the one
+        PyTorch picks: 0 at x = 0 for ReLU, the first maximum of a tie).
+        """
+        if convention not in CONVENTIONS:
+            raise ValueError(f"recipe {self.name}: convention is {convention!r}; expected one "
+                             f"of {CONVENTIONS}")
         forward, backward = self.resolve(module)
-        inputs = self.inputs(seed, dtype)
-        kwargs.setdefault("kink_side", self.kink_side)
-        if self.kind == "loss":
-            lc = check_loss(forward, *inputs, seed=seed, name=self.name, **kwargs)
-        else:
-            lc = check_layer(forward, backward, *inputs, seed=seed, name=self.name, **kwargs)
-        if self.pitfalls:
-            name_pitfalls(lc, forward, backward, self.resolve(), self.inputs(seed), self.pitfalls,
-                          seed)
-        return lc
+        ref = None if module is None or getattr(module, "__name__", "") == "layers" else \
+            self.resolve()[0]
+        kwargs.update(strict=strict, convention=convention * (convention != "any"),
+                      kink_side=self.kink_side if convention == "pytorch" else {})
+        runs = []
+        for k, config in enumerate(self.configurations()):
+            inputs = self.inputs(seed, dtype, k)
+            if k:
+                kwargs.update(sweep=False,
+                              max_checks=min(kwargs.get("max_checks", 30), EXTRA_CHECKS))
+            if self.kind == "loss":
+                lc = check_loss(forward, *inputs, seed=seed, name=self.name, **kwargs)
+            else:
+                lc = check_layer(forward, backward, *inputs, seed=seed, name=self.name, **kwargs)
+            if k == 0 and self.pitfalls:
+                name_pitfalls(lc, forward, backward, self.resolve(), self.inputs(seed),
+                              self.pitfalls, seed)
+            if ref is not None and (k == 0 or not self.stochastic):
+                verdict = reference.compare(self.name, forward, ref, inputs, self.kind)
+                lc.results.insert(0, verdict) if verdict else None
+            runs.append((config, self.describe(inputs), lc))
+        return merge(self.name, runs)
+
+
+def merge(name, runs):
+    """One LayerCheck from the checks of several configurations [(config, label, lc)]."""
+    first = runs[0][2]
+    names = list(dict.fromkeys(r.name for _, _, lc in runs for r in lc.results))
+    results = []
+    for gname in names:
+        found = [(c, label, r) for c, label, lc in runs for r in lc.results if r.name == gname]
+        failing = [f for f in found if not f[2].passed]
+        if not failing:
+            r = found[0][2]
+            r.max_rel_error = max(f[2].max_rel_error for f in found)
+            r.warnings = list(dict.fromkeys(w for f in found for w in f[2].warnings))
+            results.append(r)
+            continue
+        config, label, r = failing[0]
+        passing = [c for c, _, lc in runs if all(x.passed for x in lc.results)]
+        cause = config_hint(name, config, r, passing) if len(runs) > 1 else ""
+        r = replace(r, config=label)
+        if len(runs) > 1:
+            r.hint = f"{cause + '; ' if cause else ''}{r.hint} (at {label})"
+        results.append(r)
+    first.results = results
+    first.notes = list(dict.fromkeys(n for _, _, lc in runs for n in lc.notes))
+    return first
+
+
+def config_hint(name, config, r, passing):
+    """A likely cause when a gradient fails in config while the passing configs pass."""
+    tags = set(config.tags)
+    if "pad0" in tags and re.search(r"has shape \([^)]*\b0\b", r.hint):
+        return "dx empty at pad = 0: slicing pad:-pad? (use pad:pad + H)"
+    if "pad0" in tags and passing:
+        return "fails at pad = 0 only: slicing pad:-pad? (use pad:pad + H)"
+    if "overlap" in tags and passing:
+        return "overlapping windows (window > stride) overwrite instead of adding: use +="
+    if "remainder" in tags and passing:
+        return ("the windows do not tile the input here: loop over the output size "
+                "1 + (H - pool_height) // stride, not H // stride")
+    if tags & {"3d", "4d"} and passing:
+        return "works on 2-D input only: use x.shape (np.random.rand(*x.shape)), any ndim"
+    if "batch1" in tags and passing:
+        return "fails at batch size 1 only: a squeeze() or an axis lost when N = 1?"
+    if "stride2" in tags and passing:
+        return "fails at stride 2 only: window positions need * stride"
+    if "test" in tags and passing:
+        return "fails in test mode only"
+    return ""
 
 
 def _normal(rng, dtype, *shape, scale=1.0, shift=0.0):
@@ -135,14 +256,39 @@ def _max_gate(rng, dtype):
     return x, y
 
 
-def _conv(rng, dtype, x_shape=(2, 3, 6, 6), F=3, HH=3, stride=2, pad=1):
+def _conv(rng, dtype, x_shape=(2, 3, 5, 5), F=3, HH=3, WW=None, stride=2, pad=1):
+    """Conv inputs; the geometry must tile: (H + 2 pad - HH) % stride == 0, the same for W
+    (the course's naive conv asserts it)."""
     C = x_shape[1]
-    return (_normal(rng, dtype, *x_shape), _normal(rng, dtype, F, C, HH, HH, scale=0.5),
+    return (_normal(rng, dtype, *x_shape), _normal(rng, dtype, F, C, HH, WW or HH, scale=0.5),
             _normal(rng, dtype, F), {"stride": stride, "pad": pad})
 
 
-def _pool(rng, dtype):
-    return _distinct(rng, dtype, 2, 3, 4, 4), {"pool_height": 2, "pool_width": 2, "stride": 2}
+def _conv_config(x_shape, F, HH, WW, stride, pad, tags):
+    return Config(lambda rng, dt: _conv(rng, dt, x_shape, F, HH, WW, stride, pad), tags)
+
+
+CONV_CONFIGS = (
+    _conv_config((2, 2, 5, 7), 3, 3, 3, 1, 0, ("pad0", "nonsquare")),
+    _conv_config((1, 3, 4, 6), 2, 2, 4, 2, 0, ("pad0", "batch1", "stride2", "nonsquare")),
+    _conv_config((2, 1, 3, 4), 4, 3, 2, 1, 2, ("pad2",)),
+)
+
+
+def _pool(rng, dtype, x_shape=(2, 3, 4, 4), PH=2, PW=2, stride=2):
+    return _distinct(rng, dtype, *x_shape), {"pool_height": PH, "pool_width": PW,
+                                             "stride": stride}
+
+
+def _pool_config(x_shape, PH, PW, stride, tags):
+    return Config(lambda rng, dt: _pool(rng, dt, x_shape, PH, PW, stride), tags)
+
+
+POOL_CONFIGS = (
+    _pool_config((1, 2, 5, 5), 3, 3, 1, ("overlap", "batch1")),
+    _pool_config((2, 1, 5, 7), 2, 2, 2, ("remainder",)),
+    _pool_config((1, 2, 7, 6), 3, 2, 2, ("overlap", "nonsquare")),
+)
 
 
 def _norm(rng, dtype, x_shape, gb_shape, param):
@@ -151,52 +297,98 @@ def _norm(rng, dtype, x_shape, gb_shape, param):
             _normal(rng, dtype, *gb_shape), param)
 
 
-def _affine(rng, dtype):
-    return _normal(rng, dtype, 4, 2, 3), _normal(rng, dtype, 6, 5), _normal(rng, dtype, 5)
+def _norm_config(x_shape, gb_shape, param, tags=()):
+    return Config(lambda rng, dt: _norm(rng, dt, x_shape, gb_shape, dict(param)), tags)
 
+
+def _groupnorm(x_shape, G):
+    C = x_shape[1]
+    return lambda rng, dt: (*_norm(rng, dt, x_shape, (1, C, 1, 1), {})[:3], G, {})
+
+
+def _affine(rng, dtype, x_shape=(4, 2, 3), M=5):
+    D = int(np.prod(x_shape[1:]))
+    return _normal(rng, dtype, *x_shape), _normal(rng, dtype, D, M), _normal(rng, dtype, M)
+
+
+def _dropout(shape, mode="train"):
+    return lambda rng, dt: (_normal(rng, dt, *shape), {"mode": mode, "p": 0.7, "seed": 123})
+
+
+def _shapes(make, *shapes, tags=()):
+    """Configs of a layer whose inputs all have one shape: make(rng, dtype, shape)."""
+    return tuple(Config(lambda rng, dt, s=s: make(rng, dt, s), tags + (f"{len(s)}d",)
+                        + ("batch1",) * (s[0] == 1)) for s in shapes)
+
+
+def _two(rng, dt, shape):
+    return _normal(rng, dt, *shape), _normal(rng, dt, *shape)
+
+
+AFFINE_CONFIGS = (Config(lambda rng, dt: _affine(rng, dt, (1, 7), 3), ("batch1",)),
+                  Config(lambda rng, dt: _affine(rng, dt, (3, 2, 2, 3), 4), ("4d",)))
 
 _RECIPES = [
-    Recipe("affine", "affine_forward", "affine_backward", _affine),
+    Recipe("affine", "affine_forward", "affine_backward", _affine, configs=AFFINE_CONFIGS),
     Recipe("relu", "relu_forward", "relu_backward", _relu, kinks=True,
-           kink_side={"dx": "left"}),
+           kink_side={"dx": "left"},
+           configs=_shapes(lambda rng, dt, s: (_away_from_zero(rng, dt, *s),), (1, 3, 2, 3))),
     Recipe("sigmoid", "sigmoid_forward", "sigmoid_backward",
-           lambda rng, dt: (_normal(rng, dt, 4, 5, scale=2.0),)),
+           lambda rng, dt: (_normal(rng, dt, 4, 5, scale=2.0),),
+           configs=_shapes(lambda rng, dt, s: (_normal(rng, dt, *s, scale=3.0),), (2, 3, 4))),
     Recipe("tanh", "tanh_forward", "tanh_backward",
-           lambda rng, dt: (_normal(rng, dt, 4, 5),)),
+           lambda rng, dt: (_normal(rng, dt, 4, 5),),
+           configs=_shapes(lambda rng, dt, s: (_normal(rng, dt, *s),), (1, 7))),
     Recipe("softmax_loss", "softmax_loss", None,
-           lambda rng, dt: (_normal(rng, dt, 6, 5), rng.integers(5, size=6)), kind="loss"),
-    Recipe("svm_loss", "svm_loss", None, _svm, kind="loss", kinks=True),
+           lambda rng, dt: (_normal(rng, dt, 6, 5), rng.integers(5, size=6)), kind="loss",
+           configs=_shapes(lambda rng, dt, s: (_normal(rng, dt, *s), rng.integers(s[1], size=s[0])),
+                           (1, 3), (5, 2))),
+    Recipe("svm_loss", "svm_loss", None, _svm, kind="loss", kinks=True,
+           configs=(Config(lambda rng, dt: _svm(rng, dt, 1, 4), ("batch1",)),)),
     Recipe("mse_loss", "mse_loss", None,
-           lambda rng, dt: (_normal(rng, dt, 4, 3), _normal(rng, dt, 4, 3)), kind="loss"),
+           lambda rng, dt: (_normal(rng, dt, 4, 3), _normal(rng, dt, 4, 3)), kind="loss",
+           configs=_shapes(_two, (2, 3, 2))),
     Recipe("batchnorm", "batchnorm_forward", "batchnorm_backward",
            lambda rng, dt: _norm(rng, dt, (5, 4), (4,), {"mode": "train"}),
-           stateful=True, ones_vacuous=True),
+           stateful=True, ones_vacuous=True,
+           configs=(_norm_config((3, 7), (7,), {"mode": "train", "momentum": 0.8}),)),
     Recipe("batchnorm_alt", "batchnorm_forward", "batchnorm_backward_alt",
            lambda rng, dt: _norm(rng, dt, (5, 4), (4,), {"mode": "train"}),
-           stateful=True, ones_vacuous=True),
+           stateful=True, ones_vacuous=True,
+           configs=(_norm_config((3, 7), (7,), {"mode": "train", "momentum": 0.8}),)),
     Recipe("layernorm", "layernorm_forward", "layernorm_backward",
-           lambda rng, dt: _norm(rng, dt, (4, 5), (5,), {})),
-    Recipe("dropout", "dropout_forward", "dropout_backward",
-           lambda rng, dt: (_normal(rng, dt, 5, 6), {"mode": "train", "p": 0.7, "seed": 123}),
-           stochastic=True),
+           lambda rng, dt: _norm(rng, dt, (4, 5), (5,), {}),
+           configs=(_norm_config((1, 6), (6,), {}, ("batch1",)),
+                    _norm_config((3, 7), (7,), {"eps": 1e-3}))),
+    Recipe("dropout", "dropout_forward", "dropout_backward", _dropout((5, 6)), stochastic=True,
+           configs=(Config(_dropout((2, 3, 4)), ("3d",)), Config(_dropout((2, 2, 3, 3)), ("4d",)),
+                    Config(_dropout((4, 5), "test"), ("test",)))),
     Recipe("add", "add_forward", "add_backward",
-           lambda rng, dt: (_normal(rng, dt, 3, 4), _normal(rng, dt, 3, 4)), kind="gate"),
+           lambda rng, dt: (_normal(rng, dt, 3, 4), _normal(rng, dt, 3, 4)), kind="gate",
+           configs=_shapes(_two, (2, 3, 2))),
     Recipe("multiply", "multiply_forward", "multiply_backward",
-           lambda rng, dt: (_normal(rng, dt, 3, 4), _normal(rng, dt, 3, 4)), kind="gate"),
+           lambda rng, dt: (_normal(rng, dt, 3, 4), _normal(rng, dt, 3, 4)), kind="gate",
+           configs=_shapes(_two, (2, 3, 2))),
     Recipe("max", "max_forward", "max_backward", _max_gate, kind="gate", kinks=True,
            kink_side={"dx": "right", "dy": "left"}),
-    Recipe("affine_relu", "affine_relu_forward", "affine_relu_backward", _affine, kinks=True),
-    Recipe("conv_naive", "conv_forward_naive", "conv_backward_naive", _conv),
-    Recipe("conv_fast", "conv_forward_fast", "conv_backward_fast", _conv),
+    Recipe("affine_relu", "affine_relu_forward", "affine_relu_backward", _affine, kinks=True,
+           configs=AFFINE_CONFIGS[:1]),
+    Recipe("conv_naive", "conv_forward_naive", "conv_backward_naive", _conv,
+           configs=CONV_CONFIGS),
+    Recipe("conv_fast", "conv_forward_fast", "conv_backward_fast", _conv,
+           configs=CONV_CONFIGS),
     Recipe("max_pool_naive", "max_pool_forward_naive", "max_pool_backward_naive", _pool,
-           kinks=True),
+           kinks=True, configs=POOL_CONFIGS),
     Recipe("max_pool_fast", "max_pool_forward_fast", "max_pool_backward_fast", _pool,
-           kinks=True),
+           kinks=True, configs=POOL_CONFIGS),
     Recipe("spatial_batchnorm", "spatial_batchnorm_forward", "spatial_batchnorm_backward",
            lambda rng, dt: _norm(rng, dt, (4, 3, 3, 3), (3,), {"mode": "train"}),
-           stateful=True, ones_vacuous=True),
+           stateful=True, ones_vacuous=True,
+           configs=(_norm_config((1, 2, 3, 5), (2,), {"mode": "train"}, ("batch1",)),)),
     Recipe("spatial_groupnorm", "spatial_groupnorm_forward", "spatial_groupnorm_backward",
-           lambda rng, dt: (*_norm(rng, dt, (2, 6, 3, 3), (1, 6, 1, 1), {})[:3], 2, {})),
+           _groupnorm((2, 6, 3, 3), 2),
+           configs=(Config(_groupnorm((1, 4, 2, 3), 4), ("batch1",)),
+                    Config(_groupnorm((2, 6, 2, 2), 3)))),
     Recipe("conv_relu", "conv_relu_forward", "conv_relu_backward",
            lambda rng, dt: _conv(rng, dt, (2, 3, 5, 5), stride=1), kinks=True),
     Recipe("conv_relu_pool", "conv_relu_pool_forward", "conv_relu_pool_backward",

@@ -5,10 +5,7 @@ so the command-line part only parses, runs and prints.
 """
 
 import importlib
-import importlib.util
 import inspect
-import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -41,35 +38,39 @@ class TargetError(Exception):
     """A target that cannot be loaded: exit code 2, message printed as is."""
 
 
-def load_file(path):
-    """Import a Python file as a module; SyntaxError reported with file and line.
+CUSTOM = ("a layer of your own is checked from Python: from gradcheck import check_layer; "
+          "check_layer(mylayer_forward, mylayer_backward, x, w, seed=0) (README, "
+          "'Checking gradients')")
 
-    Relative imports (`from ._checks import ...` in a copy of a layers file)
-    resolve in the file's own package when its folder is one, else in `layers`.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise TargetError(f"gradcheck: no such file: {path}")
-    in_package = (path.parent / "__init__.py").is_file()
-    package = path.parent.name if in_package else "layers"
-    name = f"{package}._gradcheck_target_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    root = path.parent.parent if in_package else path.parent
-    sys.path.insert(0, str(root.resolve()))       # the file's package or siblings import
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as err:
-        raise TargetError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}") from None
-    except Exception as err:
-        raise TargetError(f"{path}: import failed: {type(err).__name__}: {err}") from None
-    finally:
-        sys.path.pop(0)
-    return module
+
+def is_isolated(spec):
+    """True when spec names someone else's code (a file or a module::Class): it is
+    imported and checked in a child process (gradcheck.isolation)."""
+    path, _, member = spec.partition("::")
+    return path.endswith(".py") or bool(member)
+
+
+def file_targets(spec, module):
+    """[(name, thunk)] of an imported file or module, for spec file.py[::NAME] or
+    module::Class; TargetError when there is nothing to check."""
+    path, _, member = spec.partition("::")
+    if not path.endswith(".py"):
+        return [_model_class(module, path, member)]
+    found = recipes_for(module)
+    if member:
+        found = [r for r in found if member == r.name or member in r.functions]
+        if not found:
+            raise TargetError(f"gradcheck: {path} has no pair or loss named {member!r} of a "
+                              f"built-in layer (known: {', '.join(RECIPES)}); {CUSTOM}")
+    if not found:
+        raise TargetError(f"gradcheck: {path} defines no NAME_forward/NAME_backward pair "
+                          f"or loss of a built-in layer; {CUSTOM}")
+    return [recipe_thunk(r, module) for r in found]
 
 
 def model_thunk(name, cls, kwargs, x_shape):
-    def run(seed=0, dtype=np.float64, **options):
+    def run(seed=0, dtype=np.float64, convention="any", strict=True, **options):
+        dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)
         X = rng.standard_normal(x_shape)
         y = rng.integers(kwargs.get("num_classes", 4), size=x_shape[0])
@@ -82,7 +83,7 @@ def model_thunk(name, cls, kwargs, x_shape):
 
 def recipe_thunk(recipe, module=None, prefix=""):
     def run(seed=0, dtype=np.float64, fast=False, **options):
-        return recipe.check(module, seed=seed, dtype=dtype, **options)
+        return recipe.check(module, seed=seed, dtype=np.dtype(dtype), **options)
     return prefix + recipe.name, run
 
 
@@ -97,22 +98,7 @@ def builtin_targets():
 
 
 def resolve(spec):
-    """[(name, thunk)] for one command-line target."""
-    path, _, member = spec.partition("::")
-    if path.endswith(".py"):
-        module = load_file(path)
-        found = recipes_for(module)
-        if member:
-            found = [r for r in found if member == r.name or member in r.functions]
-            if not found:
-                raise TargetError(f"gradcheck: {path} has no pair or loss named {member!r} "
-                                  f"with a built-in recipe (known: {', '.join(RECIPES)})")
-        if not found:
-            raise TargetError(f"gradcheck: {path} defines no NAME_forward/NAME_backward pair "
-                              "or loss of a built-in layer")
-        return [recipe_thunk(r, module) for r in found]
-    if member:
-        return [_model_class(path, member)]
+    """[(name, thunk)] for one command-line target naming the library's own code."""
     if spec in RECIPES:
         return [recipe_thunk(RECIPES[spec])]
     builtin = dict(builtin_targets())
@@ -120,15 +106,14 @@ def resolve(spec):
     if matches:
         return matches
     raise TargetError(f"gradcheck: unknown target {spec!r}; known: "
-                      f"{', '.join([*RECIPES, *MODELS])}, a file.py, file.py::NAME or "
-                      "module::Class")
+                      f"{', '.join([*RECIPES, *MODELS])}, a file.py, file.py::NAME, a folder "
+                      f"or module::Class; {CUSTOM}")
 
 
-def _model_class(module_name, cls_name):
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError) as err:
-        raise TargetError(f"gradcheck: cannot import {module_name}::{cls_name}: {err}") from None
+def _model_class(module, module_name, cls_name):
+    cls = getattr(module, cls_name, None)
+    if cls is None:
+        raise TargetError(f"gradcheck: {module_name} has no {cls_name}")
     if cls_name in MODELS:
         _, kwargs, x_shape = MODELS[cls_name]
     else:

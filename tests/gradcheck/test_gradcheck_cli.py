@@ -27,7 +27,7 @@ def test_a_correct_copy_of_a_layers_file_exits_0(tmp_path, capsys):
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
     assert "affine" in out
-    assert out.strip().endswith("3 passed, 0 failed")
+    assert out.strip().endswith("4 passed, 0 failed")      # forward, dx, dw, db
 
 
 def test_a_buggy_file_exits_1_and_names_layer_and_gradient_in_json(tmp_path):
@@ -37,10 +37,13 @@ def test_a_buggy_file_exits_1_and_names_layer_and_gradient_in_json(tmp_path):
     data = json.loads(report.read_text())
     failed = [(c["target"], c["gradient"]) for c in data["checks"] if c["verdict"] == "fail"]
     assert failed == [("affine", "dw")]
-    assert data["summary"] == {"passed": 2, "failed": 1, "inconclusive": 0, "kink": 0,
-                               "not_attempted": 0}
-    assert "sign" in data["checks"][1]["hint"]
-    assert {"index", "value", "analytic", "numeric"} <= set(data["checks"][1]["worst"][0])
+    assert data["summary"] == {"passed": 3, "failed": 1, "inconclusive": 0, "kink": 0,
+                               "not_attempted": 0, "timeout": 0}
+    dw = data["checks"][2]
+    assert dw["file"] == str(path)
+    assert "sign" in dw["hint"]
+    assert {"index", "value", "analytic", "numeric"} <= set(dw["worst"][0])
+    assert data["files"] == [{"file": str(path), "exit_code": 1, "error": ""}]
 
 
 def test_a_blank_is_not_attempted_and_exits_1(tmp_path):
