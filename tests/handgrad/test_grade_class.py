@@ -38,13 +38,42 @@ def _solved(course, release, dest, edit=None):
     return tree
 
 
+OWN_SOFTMAX = """\
+    N = x.shape[0]
+    loss = 0.0
+    dx = np.zeros_like(x)
+    for i in range(N):
+        row = x[i] - np.max(x[i])
+        e = np.exp(row)
+        p = e / np.sum(e)
+        loss -= np.log(p[y[i]])
+        dx[i] = p
+        dx[i, y[i]] -= 1
+    loss /= N
+    dx /= N
+"""
+
+
+def _own_softmax(text, rename=False):
+    """softmax_loss written with a loop; renamed and commented when rename is True."""
+    own = OWN_SOFTMAX
+    if rename:
+        for old, new in (("row", "shifted"), ("e =", "ex ="), ("(e)", "(ex)"), ("e /", "ex /"),
+                         ("p =", "probs ="), ("p[", "probs["), ("= p\n", "= probs\n")):
+            own = own.replace(old, new)
+        own = own.replace("    loss /= N", "    # the mean over the batch\n    loss /= N")
+    start = text.index("    shifted = x - x.max")
+    end = text.index("    # END YOUR CODE", start)
+    return text[:start] + own + text[end:]
+
+
 def _wrong_db(text):
     return text.replace("db = dout.sum(axis=0)", "db = 2 * dout.sum(axis=0)")
 
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
-    """A toy course, its release and a class: right, wrong, blank, a broken zip."""
+    """A toy course, its release and a class: right, wrong, blank, a broken zip, a copy."""
     base = tmp_path_factory.mktemp("class")
     course = example.write(base / "course")
     release = base / "release"
@@ -55,6 +84,8 @@ def toy(tmp_path_factory):
     _solved(course, release, folder / "bob", _wrong_db)
     shutil.copytree(release, folder / "carol")
     (folder / "dave.zip").write_bytes(b"PK\x03\x04 but not a zip")
+    _solved(course, release, folder / "erin", _own_softmax)  # erin and frank: one softmax
+    _solved(course, release, folder / "frank", lambda text: _own_softmax(text, rename=True))
     return course, release, folder
 
 
@@ -76,7 +107,8 @@ def _stamp(out, key):
 def graded(toy, tmp_path_factory):
     course, _, folder = toy
     out = tmp_path_factory.mktemp("graded") / "out"
-    code = grade.main([str(folder), "--solution", str(course), "--out", str(out), "--jobs", "2"])
+    code = grade.main([str(folder), "--solution", str(course), "--out", str(out), "--jobs", "2",
+                       "--similarity"])
     return out, code
 
 
@@ -86,7 +118,7 @@ def test_a_class_gets_a_results_folder_per_student_and_a_gradebook(graded, toy, 
     course, _, folder = toy
     assert code == 0
     rows = {row["SID"]: row for row in _gradebook(out)}
-    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     for key in rows:
         assert (out / key / "results.json").is_file()
         assert (out / key / "junit.xml").is_file()
@@ -111,10 +143,10 @@ def test_a_class_gets_a_results_folder_per_student_and_a_gradebook(graded, toy, 
 def test_the_summary_gives_shares_per_blank_and_common_failures(graded):
     out, _ = graded
     text = (out / "summary.md").read_text()
-    assert "4 submissions: 4 graded, 0 failed to grade" in text
-    assert "| affine_backward | 5 | 25% | 50% | 25% |" in text
-    assert "| relu_backward | 4 | 50% | 25% | 25% |" in text
-    assert "- 25% of the class: affine_backward: db: db differs from the solution" in text
+    assert "6 submissions: 6 graded, 0 failed to grade" in text
+    assert "| affine_backward | 5 | 50% | 33% | 17% |" in text
+    assert "| relu_backward | 4 | 67% | 17% | 17% |" in text
+    assert "- 17% of the class: affine_backward: db: db differs from the solution" in text
     assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -124,8 +156,8 @@ def test_an_unchanged_class_is_not_graded_again(graded, toy, capsys):
     before = {key: _stamp(out, key) for key in ("alice", "bob", "carol", "dave")}
     code, text = _run(capsys, folder, "--solution", course, "--out", out)
     assert code == 0
-    assert "grading 0 of 4 submissions" in text
-    assert text.rstrip().endswith("4 graded, 0 failed to grade")
+    assert "grading 0 of 6 submissions" in text
+    assert text.rstrip().endswith("6 graded, 0 failed to grade")
     assert before == {key: _stamp(out, key) for key in before}
 
 
@@ -157,10 +189,20 @@ def test_only_regrades_one_student(graded, toy, capsys):
     before = {key: _stamp(out, key) for key in ("alice", "bob", "carol", "dave")}
     code, text = _run(capsys, folder, "--solution", course, "--out", out, "--only", "bob")
     assert code == 0
-    assert "grading 1 of 4 submissions" in text
+    assert "grading 1 of 6 submissions" in text
     after = {key: _stamp(out, key) for key in before}
     assert [k for k in before if before[k] != after[k]] == ["bob"]
-    assert len(_gradebook(out)) == 4
+    assert len(_gradebook(out)) == 6
+
+
+def test_similarity_flags_the_copied_pair_not_the_shared_release(graded):
+    out, _ = graded
+    rows = list(csv.DictReader((out / "similarity.csv").read_text().splitlines()))
+    assert [(r["a"], r["b"]) for r in rows] == [("erin", "frank")]
+    assert float(rows[0]["share_a"]) > 0.9
+    page = (out / "similarity.html").read_text()
+    assert "<mark>" in page
+    assert "for i in range(N):" in page
 
 
 def test_bad_options_are_refused_before_grading(toy, tmp_path, capsys):
