@@ -79,12 +79,22 @@ def embedding_assigned(inputs, dout):
     return dW
 
 
+def _step_caches(kind, x, h0, Wx, Wh, b):
+    """The step caches of the library's recurrent layer kind over the sequence x."""
+    step_forward = getattr(_layers(), f"{kind}_step_forward")
+    state, caches = (h0, np.zeros_like(h0)) if kind == "lstm" else (h0,), []
+    for t in range(x.shape[1]):
+        *state, cache = step_forward(x[:, t], *state, Wx, Wh, b)
+        caches.append(cache)
+    return caches
+
+
 def _without_carry(kind, index, carry_h=False, carry_c=True):
     """Gradient number index of a recurrent backward that drops a carried gradient."""
     def wrong(inputs, dout):
         L = _layers()
         step_backward = getattr(L, f"{kind}_step_backward")
-        _, caches = getattr(L, f"{kind}_forward")(*inputs)
+        caches = _step_caches(kind, *inputs)
         dxs, dws = [], []
         dh, dc = np.zeros_like(inputs[1]), np.zeros_like(inputs[1])
         for t in reversed(range(len(caches))):

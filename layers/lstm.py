@@ -24,6 +24,47 @@ from .activations import sigmoid_forward
 from .rnn import backward_through_time, check_recurrent, forward_through_time
 
 
+def lstm_gates(a, prev_c):
+    """The LSTM cell after its affine part: pre-activations a (N, 4H) and prev_c (N, H).
+
+    sigmoid(a) is computed as (1 + tanh(a / 2)) / 2: one transcendental, no overflow.
+    Returns next_h, next_c, gates = [i, f, o, g] (N, 4H) and tanh(next_c).
+    """
+    H = a.shape[1] // 4
+    gates = np.empty_like(a)
+    ifo, g = gates[:, :3 * H], gates[:, 3 * H:]
+    np.tanh(a[:, :3 * H] * 0.5, out=ifo)
+    ifo += 1
+    ifo *= 0.5                                            # i, f, o = (1 + tanh(a / 2)) / 2
+    np.tanh(a[:, 3 * H:], out=g)                          # g = tanh(a)
+    i, f, o, g = np.split(gates, 4, axis=1)
+    next_c = f * prev_c + i * g
+    tanh_c = np.tanh(next_c)
+    return o * tanh_c, next_c, gates, tanh_c
+
+
+def lstm_gates_backward(dnext_h, dnext_c, prev_c, gates, tanh_c):
+    """Backward pass of lstm_gates: returns da (N, 4H) and dprev_c (N, H).
+
+    dc = dnext_c + dnext_h * o * (1 - tanh(next_c)**2)   (next_c reaches the loss two ways)
+    di, df, do, dg = dc * g, dc * prev_c, dnext_h * tanh(next_c), dc * i
+    da = [di i(1-i), df f(1-f), do o(1-o), dg (1-g**2)];  dprev_c = dc * f
+    """
+    # BEGIN SOLUTION lstm_step_backward
+    # HINT: next_c reaches the loss directly (dnext_c) and through next_h = o * tanh(next_c);
+    # HINT: then each gate, through its own nonlinearity, in the order i, f, o, g of the 4H axis
+    i, f, o, g = np.split(gates, 4, axis=1)
+    dc = dnext_c + dnext_h * o * (1 - tanh_c**2)          # both paths into next_c
+    da = np.concatenate([
+        dc * g * i * (1 - i),                             # di through sigmoid
+        dc * prev_c * f * (1 - f),                        # df through sigmoid
+        dnext_h * tanh_c * o * (1 - o),                   # do through sigmoid
+        dc * i * (1 - g**2),                              # dg through tanh
+    ], axis=1)
+    return da, dc * f                                     # next_c = f * prev_c + ...
+    # END SOLUTION
+
+
 def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     """One LSTM step (gate order i, f, o, g; see the module docstring).
 
@@ -40,24 +81,15 @@ def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
     x, prev_h, Wx, Wh, b = check_recurrent(func, x, prev_h, Wx, Wh, b, 4, True)
     prev_c = as_float(func, "prev_c", prev_c, like=x)
     check_shape(func, "prev_c", prev_c, prev_h.shape, because="(the shape of prev_h)")
-    H = prev_h.shape[1]
-    a = x @ Wx + prev_h @ Wh + b                          # (N, 4H)
-    gates = np.empty_like(a)
-    gates[:, :3 * H] = sigmoid_forward(a[:, :3 * H])[0]   # i, f, o
-    gates[:, 3 * H:] = np.tanh(a[:, 3 * H:])              # g
-    i, f, o, g = np.split(gates, 4, axis=1)
-    next_c = f * prev_c + i * g
-    tanh_c = np.tanh(next_c)
-    next_h = o * tanh_c
+    next_h, next_c, gates, tanh_c = lstm_gates(x @ Wx + prev_h @ Wh + b, prev_c)
     return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, gates, tanh_c)
 
 
 def lstm_step_backward(dnext_h, dnext_c, cache):
     """Backward pass of one LSTM step, given the gradients of both of its outputs.
 
-    dc = dnext_c + dnext_h * o * (1 - tanh(next_c)**2)   (next_c reaches the loss two ways)
-    di, df, do, dg = dc * g, dc * prev_c, dnext_h * tanh(next_c), dc * i
-    da = [di i(1-i), df f(1-f), do o(1-o), dg (1-g**2)], then the affine map as in the RNN.
+    Through the gates (lstm_gates_backward) to da (N, 4H), then the affine map
+    a = x Wx + prev_h Wh + b as in the RNN.
 
     Inputs:
     - dnext_h, dnext_c: upstream gradients, of shape (N, H) each
@@ -73,29 +105,20 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     dnext_c = as_float("lstm_step_backward", "dnext_c", dnext_c, like=prev_c)
     check_shape("lstm_step_backward", "dnext_c", dnext_c, prev_c.shape,
                 because="(the shape of next_c)")
-    # BEGIN SOLUTION lstm_step_backward
-    # HINT: next_c reaches the loss directly (dnext_c) and through next_h = o * tanh(next_c);
-    # HINT: then each gate, through its own nonlinearity, in the order i, f, o, g of the 4H axis
-    i, f, o, g = np.split(gates, 4, axis=1)
-    dc = dnext_c + dnext_h * o * (1 - tanh_c**2)          # both paths into next_c
-    da = np.concatenate([
-        dc * g * i * (1 - i),                             # di through sigmoid
-        dc * prev_c * f * (1 - f),                        # df through sigmoid
-        dnext_h * tanh_c * o * (1 - o),                   # do through sigmoid
-        dc * i * (1 - g**2),                              # dg through tanh
-    ], axis=1)
-    dprev_c = dc * f                                      # next_c = f * prev_c + ...
+    da, dprev_c = lstm_gates_backward(dnext_h, dnext_c, prev_c, gates, tanh_c)
     dx = da @ Wx.T                                        # dx = da Wx^T
     dprev_h = da @ Wh.T                                   # dprev_h = da Wh^T
     dWx = x.T @ da                                        # dWx = x^T da
     dWh = prev_h.T @ da                                   # dWh = prev_h^T da
     db = da.sum(axis=0)                                   # db = 1^T da
-    # END SOLUTION
     return dx, dprev_h, dprev_c, dWx, dWh, db
 
 
 def lstm_forward(x, h0, Wx, Wh, b):
     """An LSTM over a whole sequence, starting from h0 and c0 = 0.
+
+    The input part x Wx + b of every step is one matrix product before the
+    loop; only prev_h Wh must wait for the step before.
 
     Inputs:
     - x: inputs of shape (N, T, D)
@@ -104,16 +127,18 @@ def lstm_forward(x, h0, Wx, Wh, b):
 
     Returns a tuple of:
     - h: hidden states of every step, of shape (N, T, H) (the cell states are not returned)
-    - cache: the list of the T step caches
+    - cache: (x, h0, Wx, Wh, h, c, gates, tanh_c), c and tanh_c (N, T, H), gates (N, T, 4H)
     """
     x, h0, Wx, Wh, b = check_recurrent("lstm_forward", x, h0, Wx, Wh, b, 4, False)
+    (N, T, D), H = x.shape, h0.shape[1]
+    ax = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H)    # every step's x Wx + b
+    h = np.empty((N, T, H), dtype=ax.dtype)
+    c, tanh_c, gates = np.empty_like(h), np.empty_like(h), np.empty_like(ax)
     prev_h, prev_c = h0, np.zeros_like(h0)
-    hs, caches = [], []
-    for t in range(x.shape[1]):
-        prev_h, prev_c, step_cache = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
-        hs.append(prev_h)
-        caches.append(step_cache)
-    return np.stack(hs, axis=1), caches
+    for t in range(T):
+        prev_h, prev_c, gates[:, t], tanh_c[:, t] = lstm_gates(ax[:, t] + prev_h @ Wh, prev_c)
+        h[:, t], c[:, t] = prev_h, prev_c
+    return h, (x, h0, Wx, Wh, h, c, gates, tanh_c)
 
 
 def lstm_backward(dh, cache):
@@ -121,7 +146,8 @@ def lstm_backward(dh, cache):
 
     Both the hidden and the cell state carry a gradient back from step t+1; the
     hidden state's is added to the upstream dh[:, t], the cell state's is the
-    only gradient its cell state gets (c is not an output).
+    only gradient its cell state gets (c is not an output). The loop collects
+    da of every step; dx, dWx, dWh and db are then one matrix product each.
 
     Inputs:
     - dh: upstream gradients of every hidden state, of shape (N, T, H)
@@ -132,20 +158,22 @@ def lstm_backward(dh, cache):
     - dh0: of shape (N, H)
     - dWx (D, 4H), dWh (H, 4H), db (4H,): summed over the time steps
     """
-    caches = cache
-    x0, h0, _, Wx, Wh, _, _ = caches[0]
-    N, T, H = len(x0), len(caches), h0.shape[1]
-    dh = as_dout("lstm_backward", dh, (N, T, H), like=h0)
-    dx = np.empty((N, T, x0.shape[1]), dtype=np.result_type(dh, Wx))
-    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H, Wx.dtype)
+    x, h0, Wx, Wh, h, c, gates, tanh_c = cache
+    (N, T, D), H = x.shape, h0.shape[1]
+    dh = as_dout("lstm_backward", dh, h.shape, like=h)
+    da = np.empty_like(gates)                             # (N, T, 4H)
     dprev_h, dprev_c = np.zeros_like(h0), np.zeros_like(h0)
     for t in reversed(range(T)):
-        dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(
-            dh[:, t] + dprev_h, dprev_c, caches[t])
-        dWx += dWx_t
-        dWh += dWh_t
-        db += db_t
-    return dx, dprev_h, dWx, dWh, db
+        prev_c = c[:, t - 1] if t else np.zeros_like(h0)
+        da[:, t], dprev_c = lstm_gates_backward(dh[:, t] + dprev_h, dprev_c, prev_c,
+                                                gates[:, t], tanh_c[:, t])
+        dprev_h = da[:, t] @ Wh.T                          # carried to step t-1
+    da2d = da.reshape(N * T, 4 * H)
+    prev_h = np.concatenate([h0[:, None], h[:, :-1]], axis=1).reshape(N * T, H)
+    dx = (da2d @ Wx.T).reshape(N, T, D)                   # dx = da Wx^T, every step
+    dWx = x.reshape(N * T, D).T @ da2d                    # dWx = sum_t x_t^T da_t
+    dWh = prev_h.T @ da2d                                 # dWh = sum_t h_{t-1}^T da_t
+    return dx, dprev_h, dWx, dWh, da2d.sum(axis=0)
 
 
 def gru_step_forward(x, prev_h, Wx, Wh, b):

@@ -247,7 +247,9 @@ def temporal_affine_forward(x, w, b):
     check_shape(func, "w", w, (x.shape[2], w.shape[1]),
                 because=f"(x {x.shape} has D = {x.shape[2]} features)")
     check_shape(func, "b", b, (w.shape[1],), because=f"(one per column of w {w.shape})")
-    return x @ w + b, (x, w)
+    N, T, D = x.shape
+    out = (x.reshape(N * T, D) @ w + b).reshape(N, T, w.shape[1])   # one matrix product
+    return out, (x, w)
 
 
 def temporal_affine_backward(dout, cache):
@@ -264,9 +266,11 @@ def temporal_affine_backward(dout, cache):
     """
     x, w = cache
     dout = as_dout("temporal_affine_backward", dout, x.shape[:2] + w.shape[1:], like=x)
-    dx = dout @ w.T                                               # dx = dout w^T
-    dw = x.reshape(-1, w.shape[0]).T @ dout.reshape(-1, w.shape[1])   # dw = x^T dout, all steps
-    db = dout.sum(axis=(0, 1))                                    # db = 1^T dout
+    D, M = w.shape
+    x2d, dout2d = x.reshape(-1, D), dout.reshape(-1, M)          # (N*T, D), (N*T, M)
+    dx = (dout2d @ w.T).reshape(x.shape)                          # dx = dout w^T
+    dw = x2d.T @ dout2d                                           # dw = x^T dout, all steps
+    db = dout2d.sum(axis=0)                                       # db = 1^T dout
     return dx, dw, db
 
 
