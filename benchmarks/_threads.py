@@ -19,3 +19,20 @@ def pin_threads(threads, script, argv):
         return
     os.environ.update({var: str(threads) for var in THREAD_VARS})
     os.execv(sys.executable, [sys.executable, os.path.abspath(script), *argv])
+
+
+def pinned_torch(args, script, argv):
+    """Pin args.threads (re-executing script if needed), then torch with as many threads.
+
+    Returns the torch module, or None with --no-torch or when torch is not installed.
+    """
+    pin_threads(args.threads, script, argv)
+    if args.no_torch:
+        return None
+    try:
+        import torch
+    except ImportError:
+        print("torch is not installed: timing handgrad only")
+        return None
+    torch.set_num_threads(args.threads)
+    return torch
