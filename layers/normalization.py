@@ -146,18 +146,23 @@ def batchnorm_backward(dout, cache):
 def batchnorm_backward_alt(dout, cache):
     """Backward pass of batch normalization in closed form.
 
-    dx = gamma / std * (dout - (dbeta + xhat * dgamma) / N)
+    The stages of batchnorm_backward collapse, on paper, into one expression of
+    dx in dout, xhat, gamma, std, dgamma and dbeta.
 
     Inputs and returns as batchnorm_backward.
     """
     xhat, gamma, std, mode = cache
     dout = as_dout("batchnorm_backward_alt", dout, xhat.shape, like=xhat)
+    # BEGIN SOLUTION batchnorm_backward_alt
+    # HINT: simplify the staged gradient on paper until dx is one line; dgamma and dbeta
+    # HINT: are as in batchnorm_backward, and so is test mode
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     if mode == "test":
         return dout * gamma / std, dgamma, dbeta
     dx = gamma / std * (dout - (dbeta + xhat * dgamma) / len(xhat))
     return dx, dgamma, dbeta
+    # END SOLUTION
 
 
 def layernorm_forward(x, gamma, beta, ln_param):

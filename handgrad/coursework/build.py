@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import markers, notebooks, spec
+from . import forbid, markers, notebooks, spec
 
 MANIFEST = "release-manifest.json"
 
@@ -110,7 +110,8 @@ def _cut_notebook(release, rel, text):
 
 
 def _check_against_spec(release):
-    """Every declared blank found once, in its file; undeclared ones only warned about."""
+    """Every declared blank found once, in its file (undeclared ones only warned about);
+    the forbid lists name real functions that the solution itself never reaches."""
     declared = release.course.blanks
     where = {}
     for blank in release.blanks:
@@ -131,6 +132,7 @@ def _check_against_spec(release):
         if where[bid] != info["file"]:
             raise spec.SpecError(f"{spec.SPEC_NAME}: blank {bid!r} is declared in {info['file']} "
                                  f"but marked in {where[bid]}")
+    forbid.check(release.course)
 
 
 def manifest(release):

@@ -16,7 +16,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-from . import build, isolate, markers, runner, spec
+from . import build, forbid, isolate, markers, runner, spec
 from .reports import Entry
 
 
@@ -153,7 +153,7 @@ def grade(submission, solution, use_splice=False, jobs=None):
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             verdicts = list(pool.map(run, enumerate(course.tests)))
     entries = [e for test, v in zip(course.tests, verdicts, strict=True)
-               for e in _entries(test, v)]
+               for e in _entries(test, forbid.overrule(test, v, isolation.forbidden))]
     return entries, "\n".join(n for n in [*notes, _import_note(entries)] if n)
 
 

@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import markers, spec
+from . import forbid, markers, spec
 
 # Data files (a CIFAR-10 folder in the student's tree) are linked into each tree, not copied.
 LINK_OVER_BYTES = 2**20
@@ -31,6 +31,7 @@ class Isolation:
     trees: dict = field(default_factory=dict)  # blank id ("" for tests of no blank) -> Path
     isolated: list = field(default_factory=list)  # blanks swapped for the solution elsewhere
     missing: dict = field(default_factory=dict)  # blank id -> file whose guards are gone
+    forbidden: dict = field(default_factory=dict)  # blank id -> what its code may not reach
 
 
 def solution_blocks(course):
@@ -83,7 +84,9 @@ def _variants(tree, blocks):
 def build_trees(course, tree, dest):
     """Write one isolated copy of tree per graded blank under dest; return the Isolation.
 
-    Tests of no blank run on a copy with every blank's region from the solution.
+    Tests of no blank run on a copy with every blank's region from the solution. In a
+    blank's tree, what the blank may not reach is checked in its source and disabled
+    (forbid.py).
     """
     blocks = solution_blocks(course)
     variants, guarded = _variants(tree, blocks)
@@ -96,6 +99,8 @@ def build_trees(course, tree, dest):
         _copy(tree, target)
         for rel, texts in variants.items():
             (target / rel).write_text(texts.get(blank, texts[None]), encoding="utf-8")
+        if blank:
+            result.forbidden[blank] = forbid.enforce(course, blank, target)
         result.trees[blank] = target
     return result
 

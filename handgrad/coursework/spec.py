@@ -9,9 +9,13 @@
     timeout = 60                         # seconds per graded test
     memory_mb = 2048                     # address-space limit per graded test
     kink_convention = "any"              # gradcheck at kinks: "any" subgradient, or "pytorch"
+    forbid = ["scipy.*"]                 # what no graded blank may reach (see forbid.py)
 
     [blanks]
     relu_backward = { file = "layers/activations.py", about = "dx of max(0, x)" }
+
+    [forbid]                             # per blank: functions of the course, modules.*
+    relu_backward = ["max_backward"]
 
     [[tests]]                            # kinds: layer, loss, update, model, pytest
     name = "relu_backward"
@@ -83,6 +87,7 @@ class Course:
     notebooks: tuple = ()
     packages: tuple = ()
     notebook_env: dict = field(default_factory=dict)
+    forbid: dict = field(default_factory=dict)  # blank id -> names its code may not reach
     timeout: float = 60.0
     memory_mb: int = 2048
     kink_convention: str = "any"
@@ -108,7 +113,7 @@ def load(root):
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: {err}") from err
     course = dict(data.get("course", {}))
-    unknown = sorted(set(course) - {"name", "instructor_only", *_COURSE_KEYS})
+    unknown = sorted(set(course) - {"name", "instructor_only", "forbid", *_COURSE_KEYS})
     if unknown:
         raise SpecError(f"{SPEC_NAME}: unknown [course] keys {unknown}")
     blanks = {bid: dict(b) for bid, b in data.get("blanks", {}).items()}
@@ -123,7 +128,7 @@ def load(root):
     instructor_only = tuple(dict.fromkeys([SPEC_NAME, *course.pop("instructor_only", [])]))
     return Course(
         root=root, name=course.pop("name", root.name), blanks=blanks, tests=tests,
-        instructor_only=instructor_only,
+        instructor_only=instructor_only, forbid=_forbid(course.pop("forbid", []), data, blanks),
         **{k: tuple(v) if isinstance(v, list) else v
            for k, v in course.items() if k in _COURSE_KEYS},
     )
@@ -132,6 +137,22 @@ def load(root):
 _COURSE_KEYS = ("public_tests", "hidden_tests", "notebooks", "packages", "notebook_env",
                 "timeout", "memory_mb", "kink_convention")
 _TARGET_KEYS = ("forward", "backward", "function", "cls", "init", "node", "steps", "config")
+
+
+def _forbid(common, data, blanks):
+    """{blank id: names}: [course] forbid for every blank, then the blank's own [forbid] list."""
+    own = dict(data.get("forbid", {}))
+    stray = sorted(set(own) - set(blanks))
+    if stray:
+        raise SpecError(f"{SPEC_NAME}: [forbid] names {stray}, not in [blanks]")
+    out = {}
+    for bid in blanks:
+        names = [*common, *own.get(bid, [])]
+        if any(not isinstance(n, str) or not n for n in names):
+            raise SpecError(f"{SPEC_NAME}: forbid of blank {bid!r} is {names!r}; "
+                            "expected a list of names")
+        out[bid] = tuple(dict.fromkeys(names))
+    return out
 
 
 def _test(raw, blanks):

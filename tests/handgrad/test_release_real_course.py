@@ -31,6 +31,8 @@ REACH = {
     "svm_loss": "svm_loss(x, y)",
     "batchnorm_backward": "batchnorm_backward(x, batchnorm_forward(x, g, b4, "
                           "{'mode': 'train'})[1])",
+    "batchnorm_backward_alt": "batchnorm_backward_alt(x, batchnorm_forward(x, g, b4, "
+                              "{'mode': 'train'})[1])",
     "dropout_forward": "dropout_forward(x, {'mode': 'train', 'p': 0.5, 'seed': 1})",
     "dropout_backward": "dropout_backward(x, (np.full(x.shape, 2.0), x.shape))",
     "conv_backward_naive": "conv_backward_naive(np.ones((2, 2, 2, 2)), "
@@ -226,7 +228,7 @@ def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
     assert scores["dropout_backward"] == [2, 2]
     assert scores["affine_backward"] == [4, 5]
     assert scores["adam"] == [0, 5]
-    assert "(13 isolated: adam, affine_backward," in results["output"]
+    assert "(14 isolated: adam, affine_backward," in results["output"]
 
 
 def test_notebooks_use_the_tree_they_sit_in(student):
