@@ -164,6 +164,10 @@ class Scanner:
                 self._dynamic(src, node)
             self.code(src, statement, bound - set(src.aliases), strings=True)
 
+    @staticmethod
+    def _docstring(node):
+        return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
     def _dynamic(self, src, node):
         name = src.dotted(node.func) if isinstance(node, ast.Call) else None
         if name in DYNAMIC and not (name in LOOKUPS and src.dotted(node)):
@@ -178,10 +182,11 @@ class Scanner:
         """Report what root (a statement or definition of src) reaches; follow tree calls.
 
         strings: also the names inside string constants (the student's own region only:
-        the library's docstrings may name anything).
+        the library's docstrings may name anything); docstrings never count.
         """
+        notes = {id(n.value) for n in ast.walk(root) if self._docstring(n)}
         for node in ast.walk(root):
-            if isinstance(node, ast.Name) and node.id in local:
+            if (isinstance(node, ast.Name) and node.id in local) or id(node) in notes:
                 continue
             for dotted in self._reached(src, node, strings):
                 hit = self.rule.hit(dotted)
