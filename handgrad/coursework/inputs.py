@@ -7,6 +7,8 @@ so the solution's process and the student's process see the same numbers:
     rand(5)             uniform in [0, 1)
     positive(5)         uniform in [0.5, 1.5), for variances and scales
     labels(4, 10)       4 integer labels in [0, 10)
+    integers(-1, 2, 5)  whole numbers in [-1, 2) as floats: exact zeros and ties, the kinks
+                        of ReLU, max-pooling and the hinge loss
     randn(4, 10) * 3    a product with a constant
     {'mode': 'train', 'p': 0.7, 'seed': 3}    any Python literal
 """
@@ -20,6 +22,7 @@ MAKERS = {
     "rand": lambda rng, *shape: rng.random(shape),
     "positive": lambda rng, *shape: rng.random(shape) + 0.5,
     "labels": lambda rng, n, c: rng.integers(0, c, size=n),
+    "integers": lambda rng, low, high, *shape: rng.integers(low, high, size=shape).astype(float),
 }
 
 

@@ -27,6 +27,8 @@
     grads = ["dx"]
     points = { dx = 2 }                  # partial credit: one entry per output
     hidden = false                       # hidden tests show after the due date
+    case = "kinks"                       # the input class judged: a hidden test's case
+                                         # must have a visible test of the same blank
 """
 
 import fnmatch
@@ -69,6 +71,7 @@ class Test:
     grads: tuple = ()
     tol: float = 1e-6
     seed: int = 0
+    case: str = ""  # the input class it judges (kinks, float32, ...); see coursework.toml
 
     @property
     def max_score(self):
@@ -174,6 +177,6 @@ def _test(raw, blanks):
         name=name, blank=blank, kind=kind, points=points, hidden=bool(raw.get("hidden", False)),
         target={k: raw[k] for k in _TARGET_KEYS if k in raw},
         inputs=tuple(raw.get("inputs", ())), grads=tuple(raw.get("grads", ())),
-        tol=float(raw.get("tol", 1e-6)),
+        tol=float(raw.get("tol", 1e-6)), case=str(raw.get("case", "")),
         seed=int(raw.get("seed", zlib.crc32(name.encode()) % 2**31)),
     )
