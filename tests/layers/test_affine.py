@@ -24,13 +24,23 @@ def test_affine_backward_shapes_follow_the_inputs(rng):
     assert (dx.shape, dw.shape, db.shape) == (x.shape, w.shape, b.shape)
 
 
-def test_affine_backward_is_the_matrix_calculus(rng):
-    x, w, b = rng.normal(size=(3, 5)), rng.normal(size=(5, 4)), rng.normal(size=4)
-    dout = rng.normal(size=(3, 4))
-    dx, dw, db = affine_backward(dout, affine_forward(x, w, b)[1])
-    np.testing.assert_allclose(dx, dout @ w.T)
-    np.testing.assert_allclose(dw, x.T @ dout)
-    np.testing.assert_allclose(db, dout.sum(axis=0))
+def test_affine_backward_known_values():
+    x = np.linspace(-0.5, 0.5, num=15).reshape(3, 5)
+    w = np.linspace(-0.2, 0.3, num=20).reshape(5, 4)
+    dout = np.linspace(-1, 1, num=12).reshape(3, 4)
+    dx, dw, db = affine_backward(dout, affine_forward(x, w, np.linspace(-0.1, 0.1, num=4))[1])
+    np.testing.assert_allclose(dx, [
+        [0.4909090909, 0.1846889952, -0.1215311005, -0.4277511962, -0.7339712919],
+        [0.023923445, 0.023923445, 0.023923445, 0.023923445, 0.023923445],
+        [-0.443062201, -0.1368421053, 0.1693779904, 0.4755980861, 0.7818181818]], rtol=1e-8)
+    np.testing.assert_allclose(dw, [
+        [0.6363636364, 0.5584415584, 0.4805194805, 0.4025974026],
+        [0.5779220779, 0.538961039, 0.5, 0.461038961],
+        [0.5194805195, 0.5194805195, 0.5194805195, 0.5194805195],
+        [0.461038961, 0.5, 0.538961039, 0.5779220779],
+        [0.4025974026, 0.4805194805, 0.5584415584, 0.6363636364]], rtol=1e-8)
+    np.testing.assert_allclose(db, [-0.8181818182, -0.2727272727, 0.2727272727, 0.8181818182],
+                               rtol=1e-8)
 
 
 def test_affine_accepts_lists_and_integer_weights():
