@@ -234,7 +234,7 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc, stric
     args = box.fresh(work)
     result = forward(*args)
     if result is None or (isinstance(result, tuple) and len(result) == 2 and result[0] is None):
-        raise Unfinished(f"{defined_at(code[0])}: the forward returns None: not written yet?")
+        raise Unfinished(f"{_named(code[0])} returns None: not written yet?")
     if not (isinstance(result, tuple) and len(result) == 2):
         lc.results.append(GradientCheck("forward", "fail", hint="forward must return (out, cache), "
                                         f"got {type(result).__name__}"))
@@ -256,15 +256,14 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc, stric
     grads = [[] for _ in slots]
     mutated = []
     for dout in douts:
-        before = [a.copy() for a in arrays_in(cache)]
-        d = dout.copy()
-        g = backward(d, cache)
+        mine = _copy(cache)                      # each call its own: a backward that writes
+        d = dout.copy()                          # into its cache stays right on every call
+        g = backward(d, mine)
         if g is None or (isinstance(g, (tuple, list)) and g and all(gk is None for gk in g)):
-            raise Unfinished(f"{defined_at(code[-1])}: the backward returns None: "
-                             "not written yet?")
+            raise Unfinished(f"{_named(code[-1])} returns None: not written yet?")
         if not same(d, dout):
             mutated.append("dout")
-        if not all(same(a, b) for a, b in zip(arrays_in(cache), before, strict=False)):
+        if not all(same(a, b) for a, b in zip(arrays_in(mine), arrays_in(cache), strict=False)):
             mutated.append("its cache")
         mutated += [f"input {gn[1:]}" for p, gn in slots if not same(args[p], work[p])]
         g = (g,) if isinstance(g, np.ndarray) or not isinstance(g, (tuple, list)) else g
@@ -282,7 +281,7 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc, stric
     for k, (p, gn) in enumerate(slots):
         if grads[k][0] is None:
             lc.results.append(GradientCheck(gn, "not_attempted", hint=(
-                f"{defined_at(code[-1])}: the backward returns None for {gn}: not written yet?")))
+                f"{_named(code[-1])} returns None for {gn}: not written yet?")))
             grads[k] = None
             continue
         problem = shape_problem(gn, grads[k][0], work[p])
@@ -292,6 +291,18 @@ def _analytic(box, forward, backward, work, slots, num_upstream, seed, lc, stric
         else:
             grads[k] = [np.asarray(gk) for gk in grads[k]]
     return douts, grads
+
+
+def _named(func):
+    """"name (file:line)" of a checked function."""
+    return f"{getattr(func, '__name__', 'the function')} ({defined_at(func)})"
+
+
+def _copy(cache):
+    try:
+        return copy.deepcopy(cache)
+    except Exception:                            # an object that cannot be copied: shared
+        return cache
 
 
 def entry_floor(dtype, grads):

@@ -8,10 +8,11 @@ starts the checks, prints and decides the exit codes.
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import output, selftest
-from .isolation import run_isolated
+from .isolation import run_isolated, stop_all
 from .recipes import CONVENTIONS
 from .report import LayerCheck, format_line, summarize
 from .sweep import format_sweep
@@ -58,6 +59,8 @@ def parser():
                         "instead of warning")
     p.add_argument("--timeout", type=float, default=20.0,
                    help="seconds for importing a file and for each layer's check (default 20)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="files checked at once, each in its own process (default 1)")
     p.add_argument("--explain", action="store_true",
                    help="a paragraph per failure and per kink")
     p.add_argument("--sweep", action="store_true",
@@ -74,6 +77,7 @@ def main(argv=None):
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:
+        stop_all()
         print("gradcheck: interrupted", file=sys.stderr)
         return 130
 
@@ -92,18 +96,19 @@ def _main(argv):
     except TargetError as err:
         print(err, file=sys.stderr)
         return 2
-    if args.max_checks < 1 or args.timeout <= 0:
-        bad = "--max-checks must be at least 1" if args.max_checks < 1 else \
-            "--timeout must be more than 0 seconds"
-        print(f"gradcheck: {bad}, got {args.max_checks if args.max_checks < 1 else args.timeout}",
-              file=sys.stderr)
+    bad = [f"{name} must be {bound}, got {value}" for name, value, bound, ok in [
+        ("--max-checks", args.max_checks, "at least 1", args.max_checks >= 1),
+        ("--timeout", args.timeout, "more than 0 seconds", args.timeout > 0),
+        ("--jobs", args.jobs, "at least 1", args.jobs >= 1)] if not ok]
+    if bad:
+        print(f"gradcheck: {bad[0]}", file=sys.stderr)
         return 2
     options = {"seed": args.seed, "dtype": args.dtype, "fast": args.fast, "tol": args.tol,
                "max_checks": args.max_checks, "sweep": args.sweep, "convention": convention,
                "strict": args.strict}
     files = []                              # (file label, exit code, error, [LayerCheck])
-    for label, job, in_folder in jobs:
-        checks, error, empty = run_job(job, options, args.timeout)
+    for (label, _, in_folder), (checks, error, empty) in zip(
+            jobs, run_jobs([job for _, job, _ in jobs], options, args), strict=True):
         if empty and in_folder:
             continue                        # a helper file in a folder: nothing to check
         for lc in checks:
@@ -145,6 +150,20 @@ def plan(specs):
         else:
             jobs.append(("", resolve(spec), False))
     return jobs
+
+
+def run_jobs(jobs, options, args):
+    """The results of run_job for every job, in order; --jobs files checked at once."""
+    with ThreadPoolExecutor(args.jobs) as pool:
+        started = [pool.submit(run_job, job, options, args.timeout) if isinstance(job, str)
+                   else None for job in jobs]
+        try:
+            for job, future in zip(jobs, started, strict=True):
+                yield run_job(job, options, args.timeout) if future is None else future.result()
+        except BaseException:                   # Ctrl-C: no new child, the running ones end
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
 
 
 def run_job(job, options, timeout):

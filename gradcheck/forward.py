@@ -25,8 +25,8 @@ def _call(forward, inputs, seed=0):
     try:
         np.random.seed(seed)  # noqa: NPY002
         args = [copy.deepcopy(a) for a in inputs]
-        result = forward(*args)
-        return np.asarray(result[0], dtype=np.float64), args
+        out = forward(*args)[0]
+        return None if out is None else np.asarray(out, dtype=np.float64), args
     finally:
         np.random.set_state(state)  # noqa: NPY002
 
@@ -44,6 +44,8 @@ def compare(name, forward, reference, inputs, kind="layer"):
     try:
         out, args = _call(forward, inputs)
     except Exception:
+        return None
+    if out is None:                          # not written yet: the check says so
         return None
     ref, ref_args = _call(reference, inputs)
     r = GradientCheck("forward", "pass", checked=int(ref.size), tolerance=RTOL)
@@ -112,13 +114,15 @@ def _groups(x, gamma, beta, G, param, interleaved=False):
     return xg.reshape(x.shape) * gamma + beta
 
 
-def _pool_no_stride(x, pool_param):
-    """Max pooling whose windows start at i, j instead of i * stride, j * stride."""
+def _pool_windows(x, pool_param, step, size):
+    """Max pooling of the output's size whose window (i, j) starts at step(i), step(j) and
+    spans size = (rows, columns): the wrong forwards of the max_pool entry."""
     PH, PW, S = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     H, W = x.shape[2:]
     Ho, Wo = 1 + (H - PH) // S, 1 + (W - PW) // S
-    return np.array([[x[:, :, i:i + PH, j:j + PW].max(axis=(2, 3)) for j in range(Wo)]
-                     for i in range(Ho)]).transpose(2, 3, 0, 1)
+    (hs, ws), (sh, sw) = step(PH, PW, S), size(PH, PW, S)
+    return np.array([[x[:, :, i * hs:i * hs + sh, j * ws:j * ws + sw].max(axis=(2, 3))
+                      for j in range(Wo)] for i in range(Ho)]).transpose(2, 3, 0, 1)
 
 
 def _conv_flipped(x, w, b, conv_param):
@@ -157,7 +161,11 @@ WRONG = {
         ("normalizes each sample over all channels (layer norm): use G groups",
          lambda x, g, b, G, p: _normalize(x, (1, 2, 3), _eps(p), g, b))],
     "max_pool": [("windows start without * stride: window (i, j) starts at "
-                  "(i * stride, j * stride)", _pool_no_stride)],
+                  "(i * stride, j * stride)", lambda x, p: _pool_windows(
+                      x, p, lambda PH, PW, S: (1, 1), lambda PH, PW, S: (PH, PW))),
+                 ("pool size and stride swapped: these windows span stride x stride pixels "
+                  "and start every pool_height (pool_width) pixels", lambda x, p: _pool_windows(
+                      x, p, lambda PH, PW, S: (PH, PW), lambda PH, PW, S: (S, S)))],
     "conv": [("flips the filter: the layer is a cross-correlation, w is not flipped",
               _conv_flipped),
              ("leaves out the bias b", _conv_no_bias)],
@@ -175,6 +183,8 @@ def dropout_verdict(forward, dtype, p=0.6, shape=(200, 50)):
         out, _ = _call(forward, (x, {"mode": "train", "p": p, "seed": 1}))
         test, _ = _call(forward, (x, {"mode": "test", "p": p}))
     except Exception:
+        return None
+    if out is None or test is None:
         return None
     kept = out != 0
     frac = float(kept.mean())

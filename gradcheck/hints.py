@@ -197,13 +197,20 @@ def raised_at(err, files=()):
     frames = []
     tb = err.__traceback__
     while tb is not None:
-        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        frames.append((os.path.abspath(tb.tb_frame.f_code.co_filename), tb.tb_lineno))
         tb = tb.tb_next
+    files = {os.path.abspath(f) for f in files if f}
     mine = [f for f in frames if f[0] in files]
     if not mine:
-        skip = (f"{os.sep}numpy{os.sep}", f"{os.sep}gradcheck{os.sep}")
+        skip = (f"{os.sep}numpy{os.sep}", f"{os.sep}gradcheck{os.sep}", "<frozen ")
         mine = [f for f in frames if not any(s in f[0] for s in skip)]
-    return f"{mine[-1][0]}:{mine[-1][1]}" if mine else ""
+    return f"{shown(mine[-1][0])}:{mine[-1][1]}" if mine else ""
+
+
+def shown(path):
+    """path relative to the working folder when it lies inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 def describe_error(err, files=(), when=""):
@@ -236,4 +243,5 @@ def stub_problem(err, func):
 def defined_at(func):
     """"file:line" where func is defined."""
     code = getattr(func, "__code__", None)
-    return f"{code.co_filename}:{code.co_firstlineno}" if code else getattr(func, "__name__", "?")
+    return (f"{shown(code.co_filename)}:{code.co_firstlineno}" if code else
+            getattr(func, "__name__", "?"))

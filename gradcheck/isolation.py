@@ -36,6 +36,15 @@ GRACE = 5.0                      # seconds the parent waits beyond the child's o
 MEMORY_BYTES = 4 * 2**30         # address-space limit of the child
 
 
+LIVE = set()                     # children running now, for stop_all
+
+
+def stop_all():
+    """Kill every child still running (the parent was interrupted)."""
+    for child in list(LIVE):
+        child.kill()
+
+
 class CheckTimeout(BaseException):
     """Raised by the alarm in the child; a BaseException so `except Exception` in the
     checked code cannot swallow it."""
@@ -58,6 +67,7 @@ def run_isolated(spec, options, timeout):
                                  stderr=err, pass_fds=(write,), env=env,
                                  start_new_session=True)
         os.close(write)
+        LIVE.add(child)
         try:
             yield from _read(child, read, timeout, err)
         finally:
@@ -65,6 +75,7 @@ def run_isolated(spec, options, timeout):
             if child.poll() is None:
                 child.kill()
             child.wait()
+            LIVE.discard(child)
 
 
 def _read(child, fd, timeout, err):
@@ -154,11 +165,11 @@ def _import(spec, timeout):
     except SyntaxError as err:
         return None, f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}"
     except CheckTimeout as err:
-        where = describe_error(err, {str(path)}).removeprefix("raised CheckTimeout")
+        where = describe_error(err, {path}).removeprefix("raised CheckTimeout")
         return None, (f"{path}: the import did not finish within {timeout:g} s{where}: an "
                       "infinite loop at module level? (--timeout sets the limit)")
     except BaseException as err:      # SystemExit, KeyboardInterrupt and the rest: reported
-        return None, (f"{path}: import failed: {describe_error(err, {str(path)})}"
+        return None, (f"{path}: import failed: {describe_error(err, {path})}"
                       + (": code at module level runs on import; put it under "
                          "`if __name__ == '__main__':`" if isinstance(
                              err, (SystemExit, KeyboardInterrupt)) else ""))

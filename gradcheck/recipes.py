@@ -185,7 +185,8 @@ def merge(name, runs):
         cause = config_hint(name, config, r, passing) if len(runs) > 1 else ""
         r = replace(r, config=label)
         if len(runs) > 1:
-            r.hint = f"{cause + '; ' if cause else ''}{r.hint} (at {label})"
+            said = "; ".join(filter(None, [cause, r.hint]))
+            r.hint = f"{said} (at {label})" if said else f"at {label}"
         results.append(r)
     first.results = results
     first.notes = list(dict.fromkeys(n for _, _, lc in runs for n in lc.notes))
@@ -195,12 +196,16 @@ def merge(name, runs):
 def config_hint(name, config, r, passing):
     """A likely cause when a gradient fails in config while the passing configs pass."""
     tags = set(config.tags)
+    if not r.name.startswith("d"):
+        return ""                          # forward verdicts carry their own hints
     if "pad0" in tags and re.search(r"has shape \([^)]*\b0\b", r.hint):
         return "dx empty at pad = 0: slicing pad:-pad? (use pad:pad + H)"
     if "pad0" in tags and passing:
         return "fails at pad = 0 only: slicing pad:-pad? (use pad:pad + H)"
-    if "overlap" in tags and passing:
+    if "overlap" in tags and passing and r.checked:
         return "overlapping windows (window > stride) overwrite instead of adding: use +="
+    if "overlap" in tags and passing:
+        return "fails only where windows overlap (window > stride)"
     if "remainder" in tags and passing:
         return ("the windows do not tile the input here: loop over the output size "
                 "1 + (H - pool_height) // stride, not H // stride")

@@ -1,0 +1,12 @@
+import numpy as np
+
+
+def softmax_loss(x, y):
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    N = x.shape[0]
+    loss = float(-np.sum(log_probs[np.arange(N), y], keepdims=True) / N)
+    dx = np.exp(log_probs)
+    dx[np.arange(N), y] -= 1
+    dx /= N
+    return loss, dx
