@@ -6,13 +6,14 @@ import sys
 COMMANDS = {
     "train": ("handgrad.train", "train a model and write checkpoint, curves and metrics"),
     "release": ("handgrad.release", "write the student version of the coursework"),
-    "grade": ("handgrad.grade", "score a student submission"),
+    "grade": ("handgrad.grade", "score a student submission, or a whole class"),
+    "autograder": ("handgrad.autograder", "build the Gradescope autograder bundle"),
 }
 
 
 def usage():
     lines = ["usage: handgrad COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<8} {about}" for name, (_, about) in COMMANDS.items()]
+    lines += [f"  {name:<10} {about}" for name, (_, about) in COMMANDS.items()]
     lines += ["", "handgrad COMMAND --help shows the options of one command; "
               "handgrad --version the version."]
     return "\n".join(lines)

@@ -21,6 +21,8 @@ def parse(argv):
                    "blank's guards, put into the pristine release (either way, each blank is "
                    "graded with the solution's code in every other blank)")
     p.add_argument("--jobs", type=int, help="test processes at once (default: CPU count)")
+    p.add_argument("--single", action="store_true",
+                   help="take SUBMISSION as one submission even when it looks like a class")
     return p.parse_args(argv)
 
 

@@ -20,6 +20,8 @@ def parser():
                         "Gradescope export (with submission_metadata.yml)")
     p.add_argument("--class", dest="force_class", action="store_true",
                    help="take CLASS_DIR as a class even when it looks like one submission")
+    p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--junit", help=argparse.SUPPRESS)  # one submission's option
     p.add_argument("--out", metavar="DIR", default="results", help="folder for one results "
                    "folder per student, gradebook.csv and summary.md (default: results)")
     p.add_argument("--solution", metavar="DIR", help="the course root with coursework.toml "
@@ -39,8 +41,8 @@ def parser():
 def wants_class(argv):
     """True when `handgrad grade ARGV` names a class rather than one submission."""
     args, _ = parser().parse_known_args(argv)
-    if args.force_class:
-        return True
+    if args.force_class or args.single:
+        return args.force_class
     try:
         course = spec.load(args.solution or find_solution())
     except spec.SpecError:
@@ -96,7 +98,7 @@ def grade_all(args, course, subs, folder, out):
     print(f"grading {len(todo)} of {len(subs)} submissions {where} "
           f"({len(records)} unchanged since their last grading)")
     if args.dask:
-        course_zip = batch.pack(course.root, classroom.tree_files(course.root, skip))
+        course_zip = batch.pack(course.root, classroom.course_files(course, skip))
         results = batch.run_dask(todo, course, args.splice, args.dask, course_zip,
                                  course_digest)
     else:

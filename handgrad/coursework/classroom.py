@@ -155,6 +155,23 @@ def tree_files(root, skip=()):
     return build.walk_files(root, lambda rel: not spec.is_junk(rel), skip)
 
 
+def course_files(course, skip=()):
+    """What grading reads from the course root, sorted relpaths: the files at its top
+    (coursework.toml, pytest's configuration), the packages, the public and hidden
+    tests, and the folders that hold the blanks' files. A class folder kept inside the
+    course root is none of these."""
+    tops = {*course.packages, course.hidden_tests, *course.public_tests,
+            *(blank["file"] for blank in course.blanks.values())}
+    tops = {top.split("/")[0] for top in tops}
+
+    def keep(rel):
+        first = rel.split("/")[0]
+        on_top = "/" not in rel and (course.root / rel).is_file()
+        return not spec.is_junk(rel) and (on_top or first in tops)
+
+    return build.walk_files(course.root, keep, skip)
+
+
 def submission_hash(path):
     """sha256 of a submission: a zip's bytes, or a folder's relpaths and contents."""
     path = Path(path)
@@ -169,7 +186,7 @@ def submission_hash(path):
 def course_hash(course, skip=(), options=""):
     """sha256 of what decides a grade: the course's files, the grader's source, options."""
     digest = hashlib.sha256(options.encode())
-    _digest_files(digest, course.root, tree_files(course.root, skip))
+    _digest_files(digest, course.root, course_files(course, skip))
     grader = Path(GRADER_ROOT) / "handgrad"
     _digest_files(digest, grader, [rel for rel in tree_files(grader) if rel.endswith(".py")])
     return digest.hexdigest()

@@ -2,11 +2,15 @@
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
+import zipfile
 
 import pytest
 
-from handgrad import grade
+from handgrad import autograder, grade
 from handgrad.coursework import build, classroom, example, markers, spec
 
 LIB = "toylib/__init__.py"
@@ -274,3 +278,30 @@ def test_dask_on_a_local_cluster_writes_the_same_gradebook(graded, toy, tmp_path
     assert text.rstrip().endswith("2 graded, 0 failed to grade")
     local = [row for row in _gradebook(out) if row["SID"] in ("bob", "dave")]
     assert _gradebook(tmp_path / "dask") == local
+
+
+def test_the_autograder_bundle_grades_an_upload_where_gradescope_puts_it(toy, tmp_path, capsys):
+    course, _, folder = toy
+    bundle = tmp_path / "autograder.zip"
+    assert autograder.main([str(bundle), "--solution", str(course)]) == 0
+    assert autograder.main([str(bundle), "--solution", str(course)]) == 2  # never overwritten
+    root = tmp_path / "autograder"  # Gradescope's layout: source, submission, results
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+        assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
+    setup = (root / "source" / "setup.sh").read_text()
+    assert "bubblewrap" in setup
+    assert "requirements.txt" in setup
+    pins = (root / "source" / "requirements.txt").read_text().splitlines()
+    assert all("==" in line for line in pins)
+    assert any(line.startswith("numpy==") for line in pins)
+    assert (root / "source" / "course" / "tests" / "hidden").is_dir()
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    shutil.copytree(folder / "bob", root / "submission")
+    env = dict(os.environ, HANDGRAD_AUTOGRADER_ROOT=str(root), HANDGRAD_PYTHON=sys.executable)
+    done = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 14
+    assert "failed to grade" not in done.stdout  # graded as one submission, not as a class
