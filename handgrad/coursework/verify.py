@@ -2,9 +2,10 @@
 
 prove: the public and hidden tests pass on the solution tree.
 verify: in the written release every .py compiles, no solution line leaked
-(line hashes), the public tests fail only where a blank raises (not attempted,
-never an import or collection error), and each notebook runs until its first
-blank (or to its end).
+(line hashes), no function it ships computes a blank's answer unless the blank
+forbids it (answers.py), the public tests fail only where a blank raises (not
+attempted, never an import or collection error), and each notebook runs until
+its first blank (or to its end).
 """
 
 import json
@@ -15,7 +16,7 @@ from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 
-from . import build, runner
+from . import answers, build, grader, isolate, runner
 
 
 def _pytest(tree, paths, timeout, memory_mb):
@@ -67,7 +68,8 @@ def verify(release, out, timeout=1800, memory_mb=4096):
     problems = _compile(on_disk, out)
     problems += [f"solution line leaked: {rel}:{row}"
                  for rel, row in build.leaks(on_disk, release.leak_keys)]
-    jobs = [partial(_public_tests, course, out, timeout, memory_mb)]
+    jobs = [partial(_public_tests, course, out, timeout, memory_mb),
+            partial(answer_scan, course, out, timeout, memory_mb)]
     jobs += [partial(_run_notebook, course, out, rel, timeout, memory_mb) for rel in on_disk
              if any(fnmatch(rel, pat) for pat in course.notebooks)]
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
@@ -88,6 +90,34 @@ def _public_tests(course, out, timeout, memory_mb):
                 if status in ("failed", "error")]
     if payload["exit"] not in (0, 1, 5):
         problems.append(f"public tests: pytest exited with {payload['exit']}:\n{payload['log']}")
+    return problems
+
+
+def answer_scan(course, out, timeout=1800, memory_mb=4096):
+    """[] unless a function the release ships reproduces a blank's reference outputs and
+    the blank does not forbid it (answers.py; one child process per blank)."""
+    graded = sorted({t.blank for t in course.tests
+                     if t.blank and t.kind != "pytest" and t.kind in answers.CALLS})
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "ref").mkdir()
+        trees = isolate.build_trees(course, out, tmp / "trees").trees
+        try:
+            grader.reference(course, tmp / "ref", tmp)
+        except RuntimeError as err:
+            return [f"answer scan: {err}"]
+        for blank in graded:
+            result = tmp / f"{blank}.json"
+            done = runner.run("scan", course.root, trees[blank], blank, tmp / "ref", result,
+                              cwd=tmp, timeout=timeout, memory_mb=memory_mb)
+            if not result.is_file():
+                problems.append(f"answer scan of {blank} did not finish: {done.stderr[-1500:]}")
+                continue
+            problems += [f"{found['function']} reproduces {', '.join(found['outputs'])} of the "
+                         f"test {found['test']!r} of blank {blank}: forbid it in "
+                         f"{blank}'s [forbid] list of coursework.toml, or do not ship it"
+                         for found in json.loads(result.read_text(encoding="utf-8"))]
     return problems
 
 

@@ -8,6 +8,8 @@
         run pytest on TREE's code; one outcome per test to RESULT (JSON)
     python -m handgrad.coursework.worker notebook NOTEBOOK RESULT [TIMEOUT]
         run a notebook until its end or first error (the kernel inherits PYTHONPATH)
+    python -m handgrad.coursework.worker scan SOLUTION TREE BLANK REFDIR RESULT
+        the release's functions that reproduce a blank's answers (answers.py)
 
 The grader's own modules are imported before TREE goes first on sys.path, so
 a submission cannot replace them by shipping its own copies.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, spec
+from . import answers, checks, spec
 
 
 def _use_tree(tree):
@@ -126,7 +128,8 @@ def run_notebook(path, result, timeout="600"):
     return 0
 
 
-JOBS = {"ref": ref, "test": test, "pytest": run_pytest, "notebook": run_notebook}
+JOBS = {"ref": ref, "test": test, "pytest": run_pytest, "notebook": run_notebook,
+        "scan": answers.scan}
 
 if __name__ == "__main__":
     sys.exit(JOBS[sys.argv[1]](*sys.argv[2:]))

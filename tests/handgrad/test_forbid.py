@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from handgrad import grade
-from handgrad.coursework import build, example, forbid, isolate, markers, spec
+from handgrad.coursework import build, example, forbid, isolate, markers, spec, verify
 
 LIB = "toylib/__init__.py"
 # A released function that computes relu_backward's answer: the leak the forbid list closes.
@@ -184,3 +184,34 @@ def test_a_cheat_scores_zero_for_its_blank_only(course_and_release, tmp_path):
     assert all("] forbidden: softmax_loss reaches scipy.* (toylib/__init__.py:" in lost[name]
                for name in lost if name.startswith("softmax"))
     assert results["score"] == 15 - 4 - 4
+
+
+# A forward/backward pair whose cache differs from the blank's: found through its forward.
+PAIR = """
+
+def affine_forward_t(x, w, b):
+    return x @ w + b, (x.T, w)
+
+
+def affine_backward_t(dout, cache):
+    xt, w = cache
+    return dout @ w.T, xt @ dout, dout.sum(axis=0)
+"""
+
+
+def test_the_answer_scan_names_what_gives_an_answer_away_unless_forbidden(tmp_path):
+    course = _course(tmp_path / "course")
+    (course.root / LIB).write_text((course.root / LIB).read_text() + PAIR)
+    out = tmp_path / "release"
+    build.write(build.build(course), out)
+    assert verify.answer_scan(course, out, timeout=120) == [
+        "toylib.affine_backward_t after toylib.affine_forward_t reproduces dx, dw, db of the "
+        "test 'affine_backward' of blank affine_backward: forbid it in affine_backward's "
+        "[forbid] list of coursework.toml, or do not ship it"]
+    toml = course.root / "coursework.toml"
+    toml.write_text(toml.read_text().replace('["relu_grad"]', '[]')
+                    + 'affine_backward = ["affine_backward_t"]\n')
+    problems = verify.answer_scan(spec.load(course.root), out, timeout=120)
+    assert problems == [
+        "toylib.relu_grad reproduces dx of the test 'relu_backward' of blank relu_backward: "
+        "forbid it in relu_backward's [forbid] list of coursework.toml, or do not ship it"]
