@@ -171,8 +171,8 @@ NUMPY2 = [
     ("no attribute 'ptp'", "ndarray.ptp was removed in NumPy 2: use np.ptp(a)"),
     ("no attribute 'itemset'", "ndarray.itemset was removed in NumPy 2: use a[index] = value"),
     ("no attribute 'int0'", "np.int0 was removed in NumPy 2: use np.intp"),
-    ("'newshape' is an invalid keyword", "reshape(newshape=...) was removed in NumPy 2: pass "
-     "the shape positionally, a.reshape(shape) or np.reshape(a, shape)"),
+    ("'newshape' is an invalid keyword", "reshape(newshape=...) was removed in NumPy 2: use "
+     "a.reshape(shape) or np.reshape(a, shape), the shape passed positionally"),
     ("only 0-dimensional arrays can be converted", "NumPy 2 converts only 0-d arrays with "
      "int() or float(): use a.item() (or index the single entry, a[0])"),
     ("was a deprecated alias for the builtin", "np.float, np.int, np.bool and np.object were "
@@ -226,9 +226,15 @@ STUB_MARKS = re.compile(r"^\s*pass\s*(#.*)?$|TODO|YOUR CODE|NotImplemented", re.
 
 
 def stub_problem(err, func):
-    """A not-attempted message when err is a None-related failure inside an unfinished
-    function (its source still holds `pass` or a TODO), else ""."""
+    """A not-attempted message when err is a None-related failure raised inside func while
+    func is unfinished (its source still holds `pass` or a TODO), else ""."""
     if not isinstance(err, (AttributeError, TypeError)) or "NoneType" not in str(err):
+        return ""
+    tb, codes = err.__traceback__, set()
+    while tb is not None:
+        codes.add(tb.tb_frame.f_code)
+        tb = tb.tb_next
+    if getattr(func, "__code__", None) not in codes:
         return ""
     try:
         source = inspect.getsource(func)
