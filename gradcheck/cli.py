@@ -8,6 +8,7 @@ starts the checks, prints and decides the exit codes.
 
 import argparse
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,8 +107,8 @@ def _main(argv):
     options = {"seed": args.seed, "dtype": args.dtype, "fast": args.fast, "tol": args.tol,
                "max_checks": args.max_checks, "sweep": args.sweep, "convention": convention,
                "strict": args.strict}
-    files = []                              # (file label, exit code, error, [LayerCheck])
-    for (label, _, in_folder), (checks, error, empty) in zip(
+    files = []                 # (file label, exit code, error, [LayerCheck], seconds)
+    for (label, _, in_folder), (checks, error, empty, seconds) in zip(
             jobs, run_jobs([job for _, job, _ in jobs], options, args), strict=True):
         if empty and in_folder:
             continue                        # a helper file in a folder: nothing to check
@@ -116,16 +117,16 @@ def _main(argv):
         print_checks(checks, args.explain)
         if error:
             print(error, file=sys.stderr)
-        files.append((label, exit_code(checks, error), error, checks))
-    results = [lc for *_, checks in files for lc in checks]
-    write(args.json, output.to_json(results, [(f, c, e) for f, c, e, _ in files]))
+        files.append((label, exit_code(checks, error), error, checks, seconds))
+    results = [lc for file in files for lc in file[3]]
+    write(args.json, output.to_json(results, [(f, c, e, t) for f, c, e, _, t in files]))
     write(args.junit, output.to_junit(results))
     counts = summarize(results)
     if sum(1 for f in files if f[0]) > 1:
         print(output.table(files))
     print(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()
                     if n or k in ("passed", "failed")))
-    return overall([code for _, code, _, _ in files])
+    return overall([file[1] for file in files])
 
 
 def plan(specs):
@@ -167,21 +168,21 @@ def run_jobs(jobs, options, args):
 
 
 def run_job(job, options, timeout):
-    """([LayerCheck], error message or "", nothing to check) of one job."""
+    """([LayerCheck], error message or "", nothing to check, wall seconds) of one job."""
+    start = time.perf_counter()
+    checks, error, empty = [], "", False
     if not isinstance(job, str):
-        checks = []
         for name, run in job:
             lc = run(**options)
             lc.name = name
             checks.append(lc)
-        return checks, "", False
-    checks, error, empty = [], "", False
-    for record in run_isolated(job, options, timeout):
-        if "check" in record:
-            checks.append(LayerCheck.from_dict(record["check"]))
-        error = record.get("error", error)
-        empty = empty or record.get("empty", False)
-    return checks, error, empty
+    else:
+        for record in run_isolated(job, options, timeout):
+            if "check" in record:
+                checks.append(LayerCheck.from_dict(record["check"]))
+            error = record.get("error", error)
+            empty = empty or record.get("empty", False)
+    return checks, error, empty, time.perf_counter() - start
 
 
 def print_checks(checks, explain):

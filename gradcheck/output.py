@@ -7,7 +7,7 @@ JSON schema:
                  "sweep": [[step, rel_error], ...] (with --sweep, else []),
                  "worst": [{"index", "value", "analytic", "numeric", "rel_error", "status",
                             "left", "right"}]}],
-     "files": [{"file", "exit_code", "error"}],
+     "files": [{"file", "exit_code", "error", "seconds"}],
      "summary": {"passed", "failed", "inconclusive", "kink", "not_attempted", "timeout"}}
 """
 
@@ -24,7 +24,7 @@ def checks_of(layer_checks):
 
 
 def to_json(layer_checks, files=()):
-    """files: (file, exit code, error) per file checked."""
+    """files: (file, exit code, error, wall seconds) per file checked."""
     checks = [{"file": lc.file, "target": lc.name, "gradient": r.name, "verdict": r.verdict,
                "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
                "tolerance": r.tolerance, "checked": r.checked, "failed": r.failed,
@@ -33,7 +33,8 @@ def to_json(layer_checks, files=()):
                "sweep": [list(row) for row in r.sweep], "worst": r.worst}
               for lc, r in checks_of(layer_checks)]
     return json.dumps({"checks": checks,
-                       "files": [{"file": f, "exit_code": c, "error": e} for f, c, e in files],
+                       "files": [{"file": f, "exit_code": c, "error": e, "seconds": round(t, 3)}
+                                 for f, c, e, t in files],
                        "summary": summarize(layer_checks)}, indent=2)
 
 
@@ -44,14 +45,14 @@ SHORT = {"pass": "pass", "kink": "kink", "inconclusive": "inconcl", "fail": "FAI
 def table(files):
     """A file x layer table of each layer's worst verdict, and each file's exit code.
 
-    files: (file, exit code, error, [LayerCheck]) per file.
+    files: (file, exit code, error, [LayerCheck], seconds) per file.
     """
-    layers = list(dict.fromkeys(lc.name for *_, checks in files for lc in checks))
+    layers = list(dict.fromkeys(lc.name for file in files for lc in file[3]))
     width = max([4, *(len(f) for f, *_ in files)])
     cols = [max(len(n), 7) for n in layers]
     lines = [f"{'file':<{width}}  exit  " + "  ".join(f"{n:<{c}}" for n, c in zip(layers, cols,
                                                                                 strict=True))]
-    for f, code, error, checks in files:
+    for f, code, error, checks, _ in files:
         verdict = {lc.name: SHORT[lc.verdict] for lc in checks}
         cells = "  ".join(f"{verdict.get(n, '-'):<{c}}" for n, c in zip(layers, cols, strict=True))
         lines.append(f"{f:<{width}}  {code:<4}  " + ("does not import" if error and not checks
