@@ -58,8 +58,8 @@ def parser():
     p.add_argument("--strict", action="store_true",
                    help="side effects (writing into an input, dout or the cache) fail a check "
                         "instead of warning")
-    p.add_argument("--timeout", type=float, default=20.0,
-                   help="seconds for importing a file and for each layer's check (default 20)")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds for importing a file and for each layer's check (default 30)")
     p.add_argument("--jobs", type=int, default=1,
                    help="files checked at once, each in its own process (default 1)")
     p.add_argument("--explain", action="store_true",
@@ -132,14 +132,15 @@ def _main(argv):
 def plan(specs):
     """[(file label, job, from a folder)]: job is a list of (name, thunk) of the library's
     own code, or the spec of a file or module to check in a child process. A folder gives
-    every .py file beneath it; TargetError for an unknown or missing target."""
+    every .py file beneath it but packages' __init__.py (re-exports of the others);
+    TargetError for an unknown or missing target."""
     if not specs:
         return [("", builtin_targets(), False)]
     jobs = []
     for spec in specs:
         path = Path(spec)
         if "::" not in spec and path.is_dir():
-            found = sorted(path.rglob("*.py"))
+            found = sorted(p for p in path.rglob("*.py") if p.name != "__init__.py")
             if not found:
                 raise TargetError(f"gradcheck: no .py file in {spec}")
             jobs += [(str(p), str(p), True) for p in found]

@@ -178,7 +178,7 @@ WRONG["conv_naive"] = WRONG["conv_fast"] = WRONG.pop("conv")
 def dropout_verdict(forward, dtype, p=0.6, shape=(200, 50)):
     """Dropout judged by statistics: kept fraction p, kept units x / p, test mode x."""
     x = (2.0 + np.random.default_rng(5).random(shape)).astype(dtype)     # no zeros in x
-    r = GradientCheck("forward", "pass", checked=x.size, tolerance=0.03)
+    r = GradientCheck("forward", "pass")             # judged by statistics, not an error
     try:
         out, _ = _call(forward, (x, {"mode": "train", "p": p, "seed": 1}))
         test, _ = _call(forward, (x, {"mode": "test", "p": p}))
@@ -206,5 +206,4 @@ def dropout_verdict(forward, dtype, p=0.6, shape=(200, 50)):
                   if _close(test, p * x) else "test mode must return x unchanged")
     if r.hint:
         r.verdict = "fail"
-    r.max_rel_error = abs(frac - p)
     return r
