@@ -371,6 +371,14 @@ def attack_home():
             (folder / f"{TOKEN}-persist-{os.getpid()}").write_text("left for later tests\n")
 
 
+def attack_print():
+    """Print the solution line found in this tree (another blank's region) and whatever the
+    instructor's files show."""
+    exfiltrate("own tree", solution_line())
+    for label, text in stolen_files().items():
+        exfiltrate(label, text)
+
+
 def attack_steal():
     """Print what can be read; replace our layers' functions by the solution's, if found."""
     for label, text in stolen_files().items():

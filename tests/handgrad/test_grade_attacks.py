@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).with_name("hostile_submission.py")
 LEVELS = ("bubblewrap", "unshare")
 SECRET_VAR = "HANDGRAD_ATTACK_SECRET"
-QUICK_TIMEOUT = 6  # seconds per test in the course copy the hanging attacks use
+QUICK_TIMEOUT = 5  # seconds per test and per submission in the copy hanging attacks use
 GRADER_MB = 512  # the grader's own peak RSS, whatever the submission prints or allocates
 
 # Runs `handgrad grade` as a subreaper (orphans of the submission stay its descendants) and
@@ -88,13 +88,21 @@ sys.exit(code if isinstance(code, int) else 2)
 @dataclass
 class Course:
     instructor: Path  # a copy of this repository: the grader runs from here
-    quick: Path  # the same course with a short test timeout
+    quick: Path  # the same course with a short test timeout and time budget
     release: Path  # the pristine student release
     spec: object
     secrets: dict  # label -> strings that must never reach the student
 
-    def solution_lines(self, blank):
-        return self.secrets[f"solution:{blank}"]
+    def copy_repository(self):
+        """(Re)make both instructor copies, after an attack that got through changed them."""
+        for folder in (self.instructor, self.quick):
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns(*spec.JUNK))
+        toml = self.quick / spec.SPEC_NAME
+        text = toml.read_text()
+        assert "\ntimeout = 60\n" in text
+        toml.write_text(text.replace("\ntimeout = 60\n", f"\ntimeout = {QUICK_TIMEOUT}\n"
+                                     f"budget = {QUICK_TIMEOUT}\n"))
 
 
 def _secrets(course, release):
@@ -118,20 +126,13 @@ def _secrets(course, release):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("attacks")
-    instructor = base / "instructor"
-    shutil.copytree(ROOT, instructor, ignore=shutil.ignore_patterns(*spec.JUNK))
-    quick = base / "quick"
-    shutil.copytree(instructor, quick)
-    toml = quick / spec.SPEC_NAME
-    text = toml.read_text()
-    assert "\ntimeout = 60\n" in text
-    toml.write_text(text.replace("\ntimeout = 60\n", f"\ntimeout = {QUICK_TIMEOUT}\n"))
-    loaded = spec.load(instructor)
-    release = base / "release"
-    build.write(build.build(loaded), release)
-    secrets = _secrets(loaded, release)
-    secrets["paths"] = [str(instructor), str(quick)]
-    return Course(instructor, quick, release, loaded, secrets)
+    made = Course(base / "instructor", base / "quick", base / "release", None, {})
+    made.copy_repository()
+    made.spec = spec.load(made.instructor)
+    build.write(build.build(made.spec), made.release)
+    made.secrets = _secrets(made.spec, made.release)
+    made.secrets["paths"] = [str(made.instructor), str(made.quick)]
+    return made
 
 
 @pytest.fixture(scope="module", params=LEVELS)
@@ -345,6 +346,8 @@ def grade(course, submission, level, tmp_path, *args, blanks=(), quick=False, ou
     survivors = _reap(submission.token, info["survivors"])
     changed = [f"{folder}: {sorted(set(snap.items()) ^ set(_snapshot(Path(folder)).items()))[:5]}"
                for folder, snap in before.items() if snap != _snapshot(Path(folder))]
+    if any(str(f) in c for f in (course.instructor, course.quick) for c in changed):
+        course.copy_repository()
     changed += [str(p) for p in _token_files(submission.token)]
     changed += [f"{temp}: {p.name}" for p in temp.iterdir()]
     _clean(submission.token, temp)
@@ -420,37 +423,52 @@ def assert_boundary(course, graded, most, own=()):
 
 # ------------------------------------------------------------------ the attacks
 
-# Each oracle output is spoiled when its probe got through: one bit per graded output.
-ORACLE = {
-    "affine_backward": ("env", "proc", "grader"),
-    "relu_backward": ("net",),
-    "softmax_loss": ("toml", "hidden"),
-    "svm_loss": ("solution", "siblings"),
-    "max_pool_backward_naive": ("persist",),
+# What the unshare fallback does not protect (README: threat model): its child runs with the
+# grader's files in view. A test of such an attack is an expected failure there (strict: it
+# is reported the day the fallback holds).
+GAPS = {
+    "reads": "the unshare fallback's child can read every file the grader's user can read",
+    "writes": "the unshare fallback's child can write where the grader's user can (/tmp, and "
+              "the grader's own files when the grader runs as root)",
 }
-# What each level must keep the child from: bubblewrap everything, the fallback what a
-# network and PID namespace and a scrubbed environment give.
-BLOCKS = {
-    "bubblewrap": {p for probes in ORACLE.values() for p in probes},
-    "unshare": {"env", "proc", "net"},
-}
-ORACLE_OUTPUT = {"affine_backward": ("dx", "dw", "db"), "relu_backward": ("dx",),
-                 "softmax_loss": ("loss", "dx"), "svm_loss": ("loss", "dx"),
-                 "max_pool_backward_naive": ("dx",)}
 
 
-def test_snooping_finds_nothing_the_level_hides(course, level, tmp_path):
-    """Correct code whose outputs are spoiled when a probe gets through: environment,
-    /proc of the grader, grader modules, 127.0.0.1, coursework.toml, hidden tests, the
-    solution's files, sibling blank trees, files left in $HOME or /tmp by an earlier test."""
+def known_gap(request, level, gap):
+    if level == "unshare":
+        request.applymarker(pytest.mark.xfail(reason=GAPS[gap], strict=True))
+
+
+def oracle_submission(course, tmp_path, oracle, attacks=(), **config):
+    """Correct code in oracle's blanks whose i-th output is spoiled when probe i got through."""
+    sub = hostile(course, tmp_path, attacks, {b: True for b in oracle}, **config)
+    with open(sub.path / "layers/__init__.py", "a") as f:
+        f.write("".join(f"{name} = _hostile.oracle({name}, {probes!r})\n"
+                        for name, probes in oracle.items()))
+    return sub
+
+
+def got_through(graded, oracle):
+    """The probes whose output did not pass."""
+    outputs = {"affine_backward": ("dx", "dw", "db"), "relu_backward": ("dx",),
+               "softmax_loss": ("loss", "dx"), "svm_loss": ("loss", "dx"),
+               "max_pool_backward_naive": ("dx",)}
+    return {probe for blank, probes in oracle.items()
+            for key, probe in zip(outputs[blank], probes, strict=False)
+            if graded.outcomes.get(f"{blank}: {key}") != "passed"}
+
+
+# One bit per graded output: the probes every level must block, then those only bubblewrap
+# blocks (the fallback shares the file system).
+SNOOP = {"affine_backward": ("env", "proc", "grader"), "relu_backward": ("net",)}
+SNOOP_FILES = {"softmax_loss": ("toml", "hidden"), "svm_loss": ("solution", "siblings")}
+
+
+def test_snooping_finds_no_environment_process_or_network(course, level, tmp_path):
+    """The grader's secret environment variable, its process in /proc (and its parent's
+    command line), its modules by name, a listener on 127.0.0.1: all out of reach."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        port = listener.getsockname()[1]
-        sub = hostile(course, tmp_path, ["home"], {b: True for b in ORACLE}, port=port)
-        wraps = "".join(f"{name} = _hostile.oracle({name}, {probes!r})\n"
-                        for name, probes in ORACLE.items())
-        with open(sub.path / "layers/__init__.py", "a") as f:
-            f.write(wraps)
-        graded = grade(course, sub, level, tmp_path, blanks=ORACLE)
+        sub = oracle_submission(course, tmp_path, SNOOP, port=listener.getsockname()[1])
+        graded = grade(course, sub, level, tmp_path, blanks=SNOOP)
         listener.setblocking(False)
         try:
             connection, peer = listener.accept()
@@ -458,16 +476,21 @@ def test_snooping_finds_nothing_the_level_hides(course, level, tmp_path):
             peer = None
         else:
             connection.close()
+    assert got_through(graded, SNOOP) == set(), graded.outcomes
     assert peer is None, "a graded process connected to 127.0.0.1"
-    got_through = {probe for blank, probes in ORACLE.items()
-                   for key, probe in zip(ORACLE_OUTPUT[blank], probes, strict=True)
-                   if graded.outcomes.get(f"{blank}: {key}") != "passed"}
-    assert got_through & BLOCKS[level] == set(), graded.outcomes
-    graded.changed = [c for c in graded.changed if level != "unshare" or "persist" not in c]
-    assert_boundary(course, graded, max_points(course, ORACLE), own=ORACLE)
+    assert_boundary(course, graded, max_points(course, SNOOP), own=SNOOP)
 
 
-CHEATS = ("atexit", "judge", "numpy", "pytest", "forge", "source", "home")
+def test_snooping_finds_no_instructor_file(course, level, tmp_path, request):
+    """coursework.toml, the hidden tests, the solution's layers, the grader's modules by
+    path, the other blanks' trees: none readable from the child."""
+    known_gap(request, level, "reads")
+    sub = oracle_submission(course, tmp_path, SNOOP_FILES)
+    graded = grade(course, sub, level, tmp_path, blanks=SNOOP_FILES)
+    assert got_through(graded, SNOOP_FILES) == set(), graded.outcomes
+    assert_boundary(course, graded, max_points(course, SNOOP_FILES), own=SNOOP_FILES)
+
+
 ZERO_ANSWERS = {
     "sgd_momentum": body("v = np.zeros_like(w)", 'config["velocity"] = v',
                          "next_w = np.zeros_like(w)"),
@@ -477,59 +500,83 @@ ZERO_ANSWERS = {
 
 def test_cheats_inside_the_child_earn_nothing(course, level, tmp_path):
     """An untouched release plus code at import that forges results at exit, replaces the
-    judge, makes numpy and pytest say yes, zeroes the reference arrays, appends to the
-    grader's source and leaves files for later runs; two blanks answer zeros that a zeroed
-    reference would accept. Honest points: none."""
-    sub = hostile(course, tmp_path, CHEATS, ZERO_ANSWERS)
-    graded = grade(course, sub, level, tmp_path,
-                   blanks=[*ZERO_ANSWERS, "relu_backward", "adam"])
+    judge, makes numpy and pytest say yes and zeroes every reference array it finds; two
+    blanks answer zeros that a zeroed reference would accept. Honest points: none."""
+    sub = hostile(course, tmp_path, ("atexit", "judge", "numpy", "pytest", "forge"),
+                  ZERO_ANSWERS)
+    graded = grade(course, sub, level, tmp_path, blanks=[*ZERO_ANSWERS, "relu_backward"])
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
 
 
-def test_stolen_solution_is_neither_shown_nor_scored(course, level, tmp_path):
-    """Reads the solution, hidden tests and spec wherever it can (instructor tree, sibling
-    blank trees, its own tree's other blanks), prints them, runs the stolen affine_backward,
-    and sends a solution line out as an array's shape, a dtype's field name and an
-    exception message."""
+def test_nothing_is_left_for_later_runs(course, level, tmp_path, request):
+    """Appends to the grader's source (every later run would give full marks), writes a
+    usercustomize.py under $HOME and files in /tmp; one blank after another (--jobs 1), the
+    second looks for the first's files."""
+    known_gap(request, level, "writes")
+    oracle = {"relu_backward": ("persist",), "max_pool_backward_naive": ("persist",)}
+    sub = oracle_submission(course, tmp_path, oracle, ("source", "home"))
+    graded = grade(course, sub, level, tmp_path, "--jobs", "1", blanks=oracle)
+    assert got_through(graded, oracle) == set(), graded.outcomes
+    assert_boundary(course, graded, max_points(course, oracle), own=oracle)
+
+
+def test_covert_channels_carry_no_solution_out(course, level, tmp_path):
+    """In its own isolated tree every other blank holds the solution: a solution line sent
+    out as an array's shape, a dtype's field name, an exception message, or printed."""
     answers = {
-        "relu_backward": body("from layers._hostile import covert_shape", "return covert_shape()"),
+        "relu_backward": body("from layers._hostile import covert_shape",
+                              "return covert_shape()"),
         "softmax_loss": body("from layers._hostile import covert_dtype",
                              "return 0.0, covert_dtype()"),
         "svm_loss": body("from layers._hostile import covert_raise", "covert_raise()"),
     }
-    sub = hostile(course, tmp_path, ["steal"], answers)
-    graded = grade(course, sub, level, tmp_path, blanks=["affine_backward", *answers])
+    sub = hostile(course, tmp_path, ["print"], answers)
+    graded = grade(course, sub, level, tmp_path, blanks=answers)
+    assert graded.score == 0, graded.outcomes
+    assert_boundary(course, graded, 0)
+
+
+def test_stolen_solution_is_neither_run_nor_shown(course, level, tmp_path, request):
+    """The solution's layers loaded from the instructor's tree or a sibling blank's tree
+    replace the untouched release's; what was read is printed."""
+    known_gap(request, level, "reads")
+    sub = hostile(course, tmp_path, ["steal"])
+    graded = grade(course, sub, level, tmp_path, blanks=["affine_backward", "relu_backward"])
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
 
 
 def test_an_empty_folder_scores_nothing(course, level, tmp_path):
+    """Nothing to import: no fallback to the instructor's packages, hidden tests included."""
     sub = Submission(tmp_path / _token(), "")
     sub.path.mkdir()
     sub.token = sub.path.name
-    graded = grade(course, sub, level, tmp_path)
+    hidden = {t.blank for t in course.spec.tests if t.hidden}
+    graded = grade(course, sub, level, tmp_path, blanks=sorted(hidden))
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
 
 
 def test_escaping_processes_die_and_change_nothing(course, level, tmp_path):
     """A setsid double-forked daemon that waits for grade to exit and rewrites results.json,
-    a setsid grandchild holding stdout, and a SIGKILL to the parent and to every grading
-    process in sight. relu_backward is answered honestly (2 points)."""
+    a setsid grandchild holding stdout for 40 s, and a SIGKILL to the parent and to every
+    grading process in sight; relu_backward is answered honestly."""
     sub = hostile(course, tmp_path, ["daemon", "holder", "kill"], {"relu_backward": True})
-    graded = grade(course, sub, level, tmp_path, blanks=["relu_backward"], quick=True,
-                   wait_after=2.0)
-    assert graded.seconds < QUICK_TIMEOUT + 20, graded.seconds
-    assert_boundary(course, graded, max_points(course, ["relu_backward"]), own=["relu_backward"])
+    graded = grade(course, sub, level, tmp_path, blanks=["relu_backward"], wait_after=2.0)
+    assert graded.seconds < 30, graded.seconds
+    assert_boundary(course, graded, max_points(course, ["relu_backward"]),
+                    own=["relu_backward"])
 
 
-def test_an_import_loop_costs_one_timeout_not_one_per_test(course, level, tmp_path):
+def test_an_import_loop_costs_one_budget_not_one_timeout_per_test(course, level, tmp_path):
+    """Every blank's tree loops forever at import; the course copy allows 5 s per test and
+    5 s per submission: the whole grade stays near 5 s, not 5 s per blank or per test."""
     sub = hostile(course, tmp_path, ["loop"])
     graded = grade(course, sub, level, tmp_path, "--jobs", "2", quick=True)
     assert graded.score == 0
     assert set(graded.outcomes.values()) <= {"timed out", "error"}
-    assert graded.seconds < 2 * QUICK_TIMEOUT + 15, graded.seconds
+    assert graded.seconds < 3 * QUICK_TIMEOUT + 10, graded.seconds
     assert_boundary(course, graded, 0)
 
 
@@ -538,12 +585,12 @@ HOG_MB, HOGS = 700, 4
 
 def test_forks_memory_and_output_are_bounded_for_the_group(course, level, tmp_path):
     """relu_backward starts a fork bomb (up to 400), affine_backward four 700 MB processes,
-    softmax_loss prints 1 GB; svm_loss is honest (3 points) and must still score."""
+    softmax_loss prints 1 GB; svm_loss is honest and must still score."""
     answers = {
         "relu_backward": body("from layers._hostile import spawn_and_wait",
-                              "spawn_and_wait('bomb', 1, 4)", "raise RuntimeError('bomb')"),
+                              "spawn_and_wait('bomb', 1, 3)", "raise RuntimeError('bomb')"),
         "affine_backward": body("from layers._hostile import spawn_and_wait",
-                                f"spawn_and_wait('hog', {HOGS}, 5)",
+                                f"spawn_and_wait('hog', {HOGS}, 3)",
                                 "raise RuntimeError('hogs')"),
         "softmax_loss": body("from layers._hostile import flood", "flood(512)",
                              "raise RuntimeError('flood')"),
@@ -553,9 +600,8 @@ def test_forks_memory_and_output_are_bounded_for_the_group(course, level, tmp_pa
     graded = grade(course, sub, level, tmp_path, blanks=list(answers))
     honest = max_points(course, ["svm_loss"])
     assert graded.score == honest, graded.outcomes
-    memory_mb = course.spec.memory_mb
     assert graded.watch.count.get("bomb", 0) < 400, graded.watch.count
-    assert graded.watch.rss.get("hog", 0.0) < memory_mb, graded.watch.rss
+    assert graded.watch.rss.get("hog", 0.0) < course.spec.memory_mb, graded.watch.rss
     assert_boundary(course, graded, honest, own=["svm_loss"])
 
 
