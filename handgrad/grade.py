@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from handgrad import grade_class
-from handgrad.coursework import find_solution, grader, reports, spec
+from handgrad.coursework import find_solution, grader, missing_modules, reports, spec
 
 
 def parse(argv):
@@ -31,6 +31,11 @@ def main(argv=None):
     if grade_class.wants_class(argv):  # a folder of submissions or a Gradescope export
         return grade_class.main(argv)
     args = parse(argv)
+    missing = args.splice and missing_modules("handgrad grade --splice", ["nbformat"],
+                                              "it rebuilds the release, notebooks included")
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
         entries, note = grader.grade(args.submission, args.solution or find_solution(),

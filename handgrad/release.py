@@ -8,7 +8,15 @@ outputs or solutions, release-manifest.json), then verifies it.
 import argparse
 import sys
 
-from handgrad.coursework import build, find_solution, markers, spec, verify
+from handgrad.coursework import (
+    NOTEBOOK_MODULES,
+    build,
+    find_solution,
+    markers,
+    missing_modules,
+    spec,
+    verify,
+)
 
 
 def parse(argv):
@@ -35,6 +43,11 @@ def _fail(problems, what):
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
+    missing = missing_modules("handgrad release", NOTEBOOK_MODULES,
+                              "it strips the notebooks and runs them to verify the release")
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     try:
         course = spec.load(args.solution or find_solution())
         release = build.build(course, skip=[args.out])

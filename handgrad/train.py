@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from handgrad.coursework.markers import not_attempted
+
 MODELS = ("two_layer", "fc", "convnet")
 DATASETS = ("digits", "fashion-mnist", "cifar10", "spiral")
 RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
@@ -86,12 +88,19 @@ def _int_list(text):
 
 
 def main(argv=None):
-    """Run `handgrad train`; return the exit status (0 ok, 1 stopped early, 2 usage)."""
+    """Run `handgrad train`; return the exit status (0 ok, 1 stopped early, 2 usage or a
+    coursework blank not written yet)."""
     try:
         args = vars(parser().parse_args(argv))
         return _run(args)
     except UsageError as err:
         print(f"handgrad train: {err}", file=sys.stderr)
+        return 2
+    except NotImplementedError as err:   # a coursework blank not written yet
+        reason = not_attempted(err)
+        if reason is None:
+            raise
+        print(f"handgrad train: {reason} first (README.md lists the blanks)", file=sys.stderr)
         return 2
     except SystemExit as exit_:          # --help
         return exit_.code or 0

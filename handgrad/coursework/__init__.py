@@ -8,11 +8,30 @@
 - isolate: one tree per blank, the solution's code in every other blank
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
 from .runner import GRADER_ROOT
 from .spec import SPEC_NAME
+
+# Reading and running notebooks: `handgrad release` (and `grade --splice`) need these, the
+# library and its other commands do not, so they are not installed with it.
+NOTEBOOK_MODULES = ("nbformat", "nbclient", "ipykernel")
+
+
+def missing_modules(command, modules, why):
+    """'' when every module imports, else one line saying exactly what to install."""
+    missing = []
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        missing += [] if found else [name]
+    if not missing:
+        return ""
+    return f"{command} needs {', '.join(missing)} ({why}): pip install {' '.join(missing)}"
 
 
 def find_solution(start=None):

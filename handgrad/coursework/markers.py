@@ -33,6 +33,38 @@ HINT = re.compile(r"^\s*#+\s*HINT:")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
 _MAGIC = re.compile(r"^\s*[%!]")  # IPython magics in notebook cells
 
+# The message of a released blank's raise: "<id> in <file>" (a notebook adds " cell N").
+_STUB = r"(?P<id>[A-Za-z_][\w.-]*) in (?P<file>[\w./-]+(?: cell \d+)?)"
+STUB_MESSAGE = re.compile(rf"^{_STUB}$")
+# How gradcheck reports a check that met such a raise (verdict not_attempted).
+CHECK_HINT = re.compile(rf"not implemented yet: {_STUB}")
+NOT_ATTEMPTED = "not attempted: "
+
+
+def not_attempted(error):
+    """'not attempted: implement <id> in <file>' when error comes from an unfilled blank, else None.
+
+    The error itself, an exception it was raised while handling, or one of its group
+    may be a NotImplementedError carrying a blank's message; a failed assertion on a
+    gradcheck result names the blank in the check's hint. One wording for every place
+    a student meets an unfilled blank: pytest's skip reason, `handgrad train`, the
+    notebooks.
+    """
+    seen, todo = set(), [error]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, NotImplementedError):
+            match = STUB_MESSAGE.match(str(err).strip())
+        else:
+            match = CHECK_HINT.search(str(err))
+        if match:
+            return f"{NOT_ATTEMPTED}implement {match['id']} in {match['file']}"
+        todo += [err.__cause__, err.__context__, *getattr(err, "exceptions", ())]
+    return None
+
 
 class MarkerError(ValueError):
     """A malformed marker: unclosed, nested, stray END, duplicate id."""

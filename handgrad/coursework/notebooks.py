@@ -8,8 +8,6 @@ release replaces with a prompt.
 import re
 from pathlib import PurePosixPath
 
-import nbformat
-
 from . import markers
 
 MD_BEGIN = re.compile(r"^\s*<!--\s*BEGIN SOLUTION\s*-->\s*$")
@@ -47,6 +45,8 @@ def cut(text, relpath):
     cut lines: the solution lines removed (code and Markdown), for the leak check;
     kept lines: the solution notebook's lines outside every solution region.
     """
+    import nbformat  # optional: only releasing and splicing read notebooks
+
     nb = nbformat.reads(text, as_version=4)
     stem = PurePosixPath(relpath).stem
     blocks, cut_lines, kept = [], [], []
@@ -74,6 +74,8 @@ def cut(text, relpath):
 
 def cell_lines(text):
     """Every line of every cell's source and text output, for the leak scan."""
+    import nbformat
+
     nb = nbformat.reads(text, as_version=4)
     lines = []
     for cell in nb.cells:

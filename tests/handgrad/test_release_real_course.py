@@ -1,13 +1,11 @@
 """The coursework of this repository, end to end: release it, check the student tree, grade it.
 
-The real `handgrad release --no-prove` runs once (with its verification: the public tests and
-every notebook on the release) and every test shares its output. Student code always runs in
-a child process from the student tree, never imported into this one (that would shadow the
-installed solution).
+The real `handgrad release --no-prove` runs once per session (conftest.py: with its
+verification, the public tests and every notebook on the release) and every test shares it.
+Student code always runs in a child process from the student tree, never imported into this
+one (that would shadow the installed solution).
 """
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -103,17 +101,6 @@ def _grade(submission, out):
     code = grade.main([str(submission), "--solution", str(ROOT), "--out", str(out)])
     results = json.loads((out / "results.json").read_text())
     return code, results, {t["name"]: t["extra_data"]["outcome"] for t in results["tests"]}
-
-
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    """(the release folder, what `handgrad release` printed)."""
-    out = tmp_path_factory.mktemp("student") / "release"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = release.main([str(out), "--solution", str(ROOT), "--no-prove"])
-    assert code == 0, printed.getvalue()
-    return out, printed.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -51,5 +51,5 @@ def test_check_model_catches_a_wrong_gradient(rng, monkeypatch):
     monkeypatch.setattr(model, "loss", doubled_b1)
     result = check_model(model, rng.standard_normal((6, 12)), rng.integers(5, size=6))
     assert not result.passed
-    assert result.result("b1").verdict == "fail"
+    assert result.result("b1").verdict == "fail", str(result)
     assert result.result("W1").passed
