@@ -51,9 +51,5 @@ def main(argv=None):
     junit = Path(args.junit) if args.junit else out / "junit.xml"
     junit.write_text(reports.junit_xml(entries), encoding="utf-8")
     print(reports.table(entries))
-    if note:
-        print(note)
-    total, best = sum(e.score for e in entries), sum(e.max_score for e in entries)
-    print(f"score {total:g} / {best:g}; results in {results}")
-    print(reports.closing_line(entries))
+    print(reports.terminal(entries, note, results))
     return 0 if all(e.outcome == "passed" for e in entries) else 1

@@ -126,3 +126,34 @@ def test_a_stuck_blank_times_out_alone(course_and_release, tmp_path):
     assert stuck == {"relu_backward: dx", "relu_backward public example",
                      "relu_backward at the kink"}
     assert all(o == "passed" for name, o in outcomes.items() if name not in stuck)
+
+
+def test_terminal_results_json_and_junit_state_one_score(course_and_release, tmp_path, capsys):
+    """A bug only a hidden test sees (ReLU's gradient at 0): every report gives the same
+    points and counts, split into visible and after the due date, and the same total."""
+    course, release = course_and_release
+    tree = _solved(course, release, tmp_path / "handin")
+    lib = tree / LIB
+    lib.write_text(lib.read_text().replace("dx = dout * (x > 0)", "dx = dout * (x >= 0)"))
+    code, results, outcomes = _grade(tree, course, tmp_path / "out")
+    assert code == 1
+    assert [name for name, o in outcomes.items() if o != "passed"] == ["relu_backward at the kink"]
+    printed = capsys.readouterr().out
+    tally = results["extra_data"]
+    assert (tally["visible"]["score"], tally["visible"]["max_score"]) == (13, 13)
+    assert (tally["after_due_date"]["passed"], tally["after_due_date"]["failed"]) == (1, 1)
+    assert (tally["total"]["score"], tally["total"]["max_score"]) == (results["score"], 15)
+    assert results["score"] == 14
+    visible_line = "Visible tests: 9 passed, 0 failed; 13 of 13 points."
+    assert visible_line in results["output"]
+    assert visible_line in printed
+    assert "After the due date: 1 passed, 1 failed; 1 of 2 points." in printed
+    assert "score 14 / 15 (visible and after the due date)" in printed
+    assert printed.rstrip().endswith("10 passed, 1 failed")
+    suite = ET.parse(tmp_path / "out/junit.xml").getroot().find("testsuite")
+    props = {p.get("name"): float(p.get("value")) for p in suite.find("properties")}
+    for part, numbers in tally.items():
+        for key in ("score", "max_score", "passed", "failed"):
+            assert props[f"{part}_{key}"] == numbers[key], (part, key)
+    assert int(suite.get("tests")) == tally["total"]["tests"] == 11
+    assert int(suite.get("failures")) + int(suite.get("errors")) == tally["total"]["failed"]
