@@ -28,6 +28,18 @@ def _keep_probability(func, dropout_param):
     return float(p)
 
 
+def _seed(func, dropout_param):
+    """dropout_param['seed'] as np.random.seed takes it: an integer in [0, 2**32 - 1], or None."""
+    seed = dropout_param.get("seed")
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2**32:
+        raise ValueError(f"{func}: dropout_param['seed'] is {seed!r}; expected an integer "
+                         "in [0, 2**32 - 1] (or None)")
+    return int(seed)
+
+
 def dropout_forward(x, dropout_param):
     """Forward pass of inverted dropout: out = x * mask, mask = 1[rand < p] / p.
 
@@ -45,15 +57,16 @@ def dropout_forward(x, dropout_param):
     func = "dropout_forward"
     mode = check_mode(func, "dropout_param", dropout_param)
     p = _keep_probability(func, dropout_param)
+    seed = _seed(func, dropout_param)
     x = as_float(func, "x", x)
     if mode == "test":
         return x.copy(), (None, x.shape)
-    if dropout_param.get("seed") is not None:
-        np.random.seed(dropout_param["seed"])
+    if seed is not None:
+        np.random.seed(seed)
     # BEGIN SOLUTION dropout_forward
     # HINT: keep a unit where np.random.rand(*x.shape) < p and scale the kept ones by 1 / p;
     # HINT: the mask holds 0 or 1 / p, in the dtype of x
-    mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)  # 0 or 1/p
+    mask = np.asarray((np.random.rand(*x.shape) < p) / p, dtype=x.dtype)  # 0 or 1/p
     # END SOLUTION
     return x * mask, (mask, x.shape)
 

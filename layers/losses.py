@@ -6,6 +6,8 @@ shape (N,) with values in [0, C). Every loss is averaged over N and returns
 upstream gradient is the number 1 and there is no cache.
 """
 
+import functools
+
 import numpy as np
 
 from ._checks import (
@@ -29,6 +31,26 @@ def _scores_and_labels(func, x, y):
     return x, y
 
 
+def _computed_in_float32_at_least(loss_fn):
+    """Run a loss on float16 scores in float32 and cast (loss, dx) back to float16.
+
+    The loss of scores of 1e4 is about 2e4 and fits in float16 (max 65504), but
+    the sums on the way there do not: summing N such terms overflows. Wider
+    scores (float32, float64) and integer lists pass straight through.
+    """
+
+    @functools.wraps(loss_fn)
+    def wrapper(x, y):
+        narrow = getattr(x, "dtype", None)
+        if narrow is None or narrow.kind != "f" or narrow.itemsize >= 4:
+            return loss_fn(x, y)
+        loss, dx = loss_fn(np.asarray(x, dtype=np.float32), y)
+        return narrow.type(loss), dx.astype(narrow)
+
+    return wrapper
+
+
+@_computed_in_float32_at_least
 def softmax_loss(x, y):
     """Softmax (cross-entropy) loss: L = -1/N sum_i log p[i, y_i], p = softmax of the rows of x.
 
@@ -55,6 +77,7 @@ def softmax_loss(x, y):
     # END SOLUTION
 
 
+@_computed_in_float32_at_least
 def svm_loss(x, y):
     """Multiclass SVM loss: L = 1/N sum_i sum_{j != y_i} max(0, x[i, j] - x[i, y_i] + 1).
 

@@ -41,13 +41,40 @@ def _number(func, name, params, key, default):
         raise TypeError(f"{func}: {name}[{key!r}] is {value!r}; expected a number") from err
 
 
-def _running(func, bn_param, key, D, dtype):
-    """bn_param[key] as an array of shape (D,); zeros of x's dtype when absent."""
+def _eps(func, name, params):
+    """params['eps'] (default 1e-5): a finite number > 0, or sqrt(var + eps) can be 0 or NaN."""
+    eps = _number(func, name, params, "eps", 1e-5)
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{func}: {name}['eps'] is {eps!r}; expected a finite number > 0")
+    return eps
+
+
+def _momentum(func, bn_param):
+    """bn_param['momentum'] (default 0.9), the weight of the old running average, in [0, 1]."""
+    momentum = _number(func, "bn_param", bn_param, "momentum", 0.9)
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"{func}: bn_param['momentum'] is {momentum!r}; expected a number "
+                         "in [0, 1]")
+    return momentum
+
+
+def _running(func, bn_param, key, D, mode, dtype):
+    """bn_param[key] as an array of shape (D,); zeros of x's dtype when absent in training.
+
+    Test mode normalizes with these averages, so there they must exist: without
+    them the layer would return x / sqrt(eps), a silent mistake.
+    """
     value = bn_param.get(key)
+    if value is None and mode == "test":
+        raise ValueError(f"{func}: bn_param has no {key!r} in test mode; run the layer in "
+                         "'train' mode first (or give the running statistics)")
     if value is None:
         return np.zeros(D, dtype=dtype)
     value = as_float(func, f"bn_param[{key!r}]", value)
     check_shape(func, f"bn_param[{key!r}]", value, (D,), because="(one per feature of x)")
+    if key == "running_var" and not np.all(value >= 0):
+        raise ValueError(f"{func}: bn_param['running_var'] has negative or NaN entries; "
+                         "expected variances >= 0")
     return value
 
 
@@ -86,11 +113,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     func = "batchnorm_forward"
     mode = check_mode(func, "bn_param", bn_param)
     x, gamma, beta = _inputs(func, x, gamma, beta)
-    eps = _number(func, "bn_param", bn_param, "eps", 1e-5)
-    momentum = _number(func, "bn_param", bn_param, "momentum", 0.9)
+    eps = _eps(func, "bn_param", bn_param)
+    momentum = _momentum(func, bn_param)
     D = x.shape[1]
-    running_mean = _running(func, bn_param, "running_mean", D, x.dtype)
-    running_var = _running(func, bn_param, "running_var", D, x.dtype)
+    running_mean = _running(func, bn_param, "running_mean", D, mode, x.dtype)
+    running_var = _running(func, bn_param, "running_var", D, mode, x.dtype)
     if mode == "train":
         check_batch(func, "x", x)
         mu, var = x.mean(axis=0), x.var(axis=0)                         # (D,), biased
@@ -181,7 +208,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     func = "layernorm_forward"
     check_param_dict(func, "ln_param", ln_param)
     x, gamma, beta = _inputs(func, x, gamma, beta)
-    eps = _number(func, "ln_param", ln_param, "eps", 1e-5)
+    eps = _eps(func, "ln_param", ln_param)
     mu = x.mean(axis=1, keepdims=True)                  # (N, 1)
     std = np.sqrt(x.var(axis=1, keepdims=True) + eps)   # (N, 1)
     xhat = (x - mu) / std

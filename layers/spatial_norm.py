@@ -23,8 +23,8 @@ from ._checks import (
     check_shape,
 )
 from .normalization import (
+    _eps,
     _normalize_backward,
-    _number,
     batchnorm_backward_alt,
     batchnorm_forward,
 )
@@ -116,7 +116,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
             f"{func}: G is {G}, which does not divide the C = {C} channels of x {x.shape}"
         )
     check_param_dict(func, "gn_param", gn_param)
-    eps = _number(func, "gn_param", gn_param, "eps", 1e-5)
+    eps = _eps(func, "gn_param", gn_param)
     xg = x.reshape(N, G, -1)                             # (N, G, C // G * H * W)
     mu = xg.mean(axis=2, keepdims=True)                  # (N, G, 1)
     std = np.sqrt(xg.var(axis=2, keepdims=True) + eps)   # (N, G, 1)

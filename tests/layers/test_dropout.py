@@ -77,3 +77,21 @@ def test_dropout_rejects_a_missing_or_non_numeric_p():
         dropout_forward(np.ones(3), {"mode": "train"})
     with pytest.raises(TypeError, match=r"dropout_forward: dropout_param\['p'\] is '0.5'"):
         dropout_forward(np.ones(3), {"mode": "train", "p": "0.5"})
+
+
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_dropout_on_a_zero_dimensional_input(mode):
+    out, cache = dropout_forward(np.float64(2.0), {"mode": mode, "p": 0.5, "seed": 0})
+    np.random.seed(0)
+    expected = 2.0 * (np.random.rand() < 0.5) / 0.5 if mode == "train" else 2.0
+    assert np.shape(out) == ()
+    assert float(out) == expected
+    assert float(dropout_backward(np.float64(1.0), cache)) == expected / 2.0
+
+
+@pytest.mark.parametrize("seed", ["abc", -1, 1.5, 2**32, True])
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_dropout_rejects_a_seed_numpy_cannot_take(seed, mode):
+    with pytest.raises(ValueError, match=r"dropout_forward: dropout_param\['seed'\] is .*"
+                                         r"expected an integer in \[0, 2\*\*32 - 1\]"):
+        dropout_forward(np.ones(3), {"mode": mode, "p": 0.5, "seed": seed})

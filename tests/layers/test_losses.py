@@ -115,3 +115,15 @@ def test_nonfinite_scores_are_rejected_by_name(loss_fn, bad):
 def test_mse_loss_rejects_nonfinite_targets():
     with pytest.raises(ValueError, match=r"mse_loss: t of shape \(2, 1\) has 1 NaN"):
         mse_loss(np.zeros((2, 1)), np.array([[0.0], [np.nan]]))
+
+
+@pytest.mark.parametrize("loss_fn", [softmax_loss, svm_loss])
+def test_float16_scores_of_1e4_give_the_true_finite_loss(loss_fn):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0], [0.0, 1e4, -1e4], [1e4, 0.0, -1e4]])
+    y = np.array([1, 0, 2, 2])
+    loss, dx = loss_fn(x.astype(np.float16), y)          # warnings (overflow) are errors
+    true_loss, true_dx = loss_fn(x, y)                    # about 2e4, fits in float16
+    assert (type(loss), dx.dtype) == (np.float16, np.float16)
+    assert np.isfinite(loss)
+    np.testing.assert_allclose(float(loss), true_loss, rtol=1e-3)
+    np.testing.assert_allclose(dx.astype(np.float64), true_dx, atol=1e-3)

@@ -167,3 +167,43 @@ def test_normalization_backward_rejects_dout_of_the_wrong_shape(forward, backwar
     _, cache = forward(np.zeros((2, 3)), np.ones(3), np.zeros(3), param)
     with pytest.raises(ValueError, match=rf"{backward.__name__}: dout has shape \(3, 2\)"):
         backward(np.zeros((3, 2)), cache)
+
+
+@pytest.mark.parametrize(
+    ("bn_param", "message"),
+    [
+        ({"mode": "train", "eps": 0}, r"bn_param\['eps'\] is 0.0; expected a finite number > 0"),
+        ({"mode": "train", "eps": -1e-5}, r"bn_param\['eps'\] is -1e-05"),
+        ({"mode": "train", "eps": float("nan")}, r"bn_param\['eps'\] is nan"),
+        ({"mode": "train", "momentum": 1.5}, r"bn_param\['momentum'\] is 1.5; expected .*\[0, 1\]"),
+        ({"mode": "train", "momentum": -0.1}, r"bn_param\['momentum'\] is -0.1"),
+        ({"mode": "test", "running_mean": np.zeros(3), "running_var": -np.ones(3)},
+         r"bn_param\['running_var'\] has negative or NaN entries"),
+        ({"mode": "test"}, r"bn_param has no 'running_mean' in test mode"),
+        ({"mode": "test", "running_mean": np.zeros(3)},
+         r"bn_param has no 'running_var' in test mode"),
+    ],
+)
+def test_batchnorm_rejects_settings_that_give_nonsense(rng, bn_param, message):
+    with pytest.raises(ValueError, match=rf"batchnorm_forward: {message}"):
+        batchnorm_forward(rng.normal(size=(2, 3)), np.ones(3), np.zeros(3), bn_param)
+
+
+def test_batchnorm_accepts_the_momentum_bounds_and_integer_eps(rng):
+    x = rng.normal(size=(4, 3))
+    for momentum in (0, 1):
+        bn_param = {"mode": "train", "momentum": momentum, "eps": 1}
+        batchnorm_forward(x, np.ones(3), np.zeros(3), bn_param)
+        expected = np.zeros(3) if momentum else x.mean(axis=0)
+        np.testing.assert_allclose(bn_param["running_mean"], expected)
+
+
+@pytest.mark.parametrize("eps", [-1e-5, 0.0, float("inf")])
+def test_layernorm_and_groupnorm_reject_eps_that_is_not_positive(rng, eps):
+    import layers
+
+    with pytest.raises(ValueError, match=r"layernorm_forward: ln_param\['eps'\] is .* > 0"):
+        layernorm_forward(rng.normal(size=(2, 3)), np.ones(3), np.zeros(3), {"eps": eps})
+    with pytest.raises(ValueError, match=r"spatial_groupnorm_forward: gn_param\['eps'\] is"):
+        layers.spatial_groupnorm_forward(rng.normal(size=(2, 4, 3, 3)), np.ones((1, 4, 1, 1)),
+                                         np.zeros((1, 4, 1, 1)), 2, {"eps": eps})
