@@ -5,6 +5,8 @@ dict with X_train, y_train, X_val, y_val, X_test, y_test for the Solver.
 - Fashion-MNIST (IDX files): get_fashion_mnist_data, load_fashion_mnist
 - CIFAR-10 (python or binary version): get_CIFAR10_data, load_CIFAR10
 - the 2-D spiral: make_spiral, get_spiral_data
+- pictures of many small images (the course's vis_utils): visualize_grid,
+  vis_grid, vis_nn
 
 Missing files raise DataNotFoundError (a FileNotFoundError) saying how to get
 them; corrupt files raise DataFormatError (a ValueError) naming the file.
@@ -15,6 +17,7 @@ from .cifar10 import get_CIFAR10_data, load_CIFAR10
 from .digits import get_digits_data, load_digits
 from .fashion_mnist import get_fashion_mnist_data, load_fashion_mnist, read_idx
 from .spiral import get_spiral_data, make_spiral
+from .vis_utils import vis_grid, vis_nn, visualize_grid
 
 __all__ = [
     "DataFormatError",
@@ -29,4 +32,7 @@ __all__ = [
     "make_spiral",
     "read_idx",
     "stratified_split",
+    "vis_grid",
+    "vis_nn",
+    "visualize_grid",
 ]
