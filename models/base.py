@@ -8,24 +8,74 @@ and a resumed training run diverges. `state_dict()` therefore names them
 `bn_params.<i>.running_mean` and `bn_params.<i>.running_var`.
 
 Files are plain uncompressed .npz archives, one array per state key, read back
-with `np.load(..., allow_pickle=False)`: loading a file never runs code.
+with `np.load(..., allow_pickle=False)`: loading a file never runs code. Beside
+the arrays, the member "model.json" (a string array) names the class and its
+constructor arguments, so `load_model(path)` (or `TwoLayerNet.load(path)` on the
+class) rebuilds the model from the file alone.
 """
 
 import abc
+import contextlib
+import functools
+import json
 import os
 import tempfile
+import types
 import zipfile
 
 import numpy as np
 
 RUNNING_STATS = ("running_mean", "running_var")
+SPEC_KEY = "model.json"      # {"class": name, "args": constructor arguments}, beside the arrays
+CLASSES = {}                 # class name -> Model subclass, filled as subclasses are defined
+
+
+def load_model(path, expected=None):
+    """Build the model saved in path and load its state: one call, no pickle.
+
+    - path: a file written by Model.save, or a folder holding model.npz (the
+      output folder of `handgrad train`)
+    - expected: a Model subclass the file must hold (None: any)
+
+    The constructor draws weights from numpy's global random state; that state
+    is put back afterwards, so loading a model changes no random stream.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.npz")
+    state, spec = _read_archive("load_model", path)
+    if spec is None:
+        raise ValueError(f"load_model: {path!r} holds no constructor arguments ({SPEC_KEY}); "
+                         "build the model as it was built and call model.load(path)")
+    cls = CLASSES.get(spec.get("class"))
+    if cls is None or (expected is not None and not issubclass(cls, expected)):
+        wanted = "a model class" if expected is None else expected.__name__
+        raise ValueError(f"load_model: {path!r} holds a {spec.get('class')!r}; expected {wanted}")
+    with _global_random_state_kept():
+        model = cls(**spec["args"])
+    return model.load_state_dict(state, source=f"file {path!r}")
+
+
+class _LoadMethod:
+    """model.load(path) loads into that model; Class.load(path) builds one from the file."""
+
+    def __get__(self, model, cls):
+        if model is None:
+            return functools.partial(load_model, expected=cls)
+        return types.MethodType(Model._load_file, model)
 
 
 class Model(abc.ABC):
-    """Base class: subclasses set `self.params`, `self.reg` and optionally `self.bn_params`."""
+    """Base class: subclasses set `self.params`, `self.reg` and optionally `self.bn_params`,
+    and `self.init_args`, the constructor arguments that save() stores beside the arrays."""
 
     params: dict
     reg: float
+    load = _LoadMethod()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        CLASSES[cls.__name__] = cls
 
     @abc.abstractmethod
     def loss(self, X, y=None):
@@ -89,21 +139,71 @@ class Model(abc.ABC):
             raise FileExistsError(
                 f"{func}: {path!r} exists and is not an .npz archive; refusing to overwrite it"
             )
-        _atomic_savez(path, self.state_dict())
+        arrays = self.state_dict()
+        if getattr(self, "init_args", None) is not None:
+            spec = {"class": type(self).__name__, "args": self.init_args}
+            arrays[SPEC_KEY] = np.array(json.dumps(spec, default=_json_number))
+        _atomic_savez(path, arrays)
 
-    def load(self, path):
-        """Load an archive written by save (or any .npz with the same keys and shapes)."""
-        path = os.fspath(path)
-        func = f"{type(self).__name__}.load"
-        with open(path, "rb") as f:
-            try:
-                archive = np.load(f, allow_pickle=False)
-                if not isinstance(archive, np.lib.npyio.NpzFile):
-                    raise ValueError("it holds a single array (an .npy file)")
-                state = {key: archive[key] for key in archive.files}
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-                raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
-        return self.load_state_dict(state, source=f"file {path!r}")
+    def _load_file(self, path):
+        """model.load(path): load an archive written by save (or any .npz with the same keys
+        and shapes) into this model; return the model."""
+        state, _ = _read_archive(f"{type(self).__name__}.load", os.fspath(path))
+        return self.load_state_dict(state, source=f"file {os.fspath(path)!r}")
+
+
+def check_init(func, weight_scale, reg, dtype, **sizes):
+    """Constructor arguments every model shares; returns dtype as a float np.dtype.
+
+    sizes (input_dim, hidden_dim, num_classes, ...) must be integers >= 1,
+    weight_scale (the standard deviation of the weights) and reg finite numbers >= 0.
+    """
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{func}: {name} is {value!r}; expected an integer >= 1")
+    for name, value in (("weight_scale", weight_scale), ("reg", reg)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value) or value < 0:
+            raise ValueError(f"{func}: {name} is {value!r}; expected a finite number >= 0")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{func}: dtype {dtype!r} is not a numpy dtype") from err
+    if dt.kind != "f":
+        raise TypeError(f"{func}: dtype is {dt}; expected a floating type such as float32")
+    return dt
+
+
+def _read_archive(func, path):
+    """(state, spec) of an .npz written by save: arrays by key, and the constructor or None."""
+    with open(path, "rb") as f:
+        try:
+            archive = np.load(f, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array (an .npy file)")
+            state = {key: archive[key] for key in archive.files}
+            spec = json.loads(str(state.pop(SPEC_KEY))) if SPEC_KEY in state else None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
+    return state, spec
+
+
+@contextlib.contextmanager
+def _global_random_state_kept():
+    state = np.random.get_state()
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _json_number(value):
+    """numpy scalars and dtypes in constructor arguments, as JSON holds them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (np.dtype, type)):
+        return np.dtype(value).name
+    raise TypeError(f"Model.save: cannot store {type(value).__name__} {value!r} in {SPEC_KEY}")
 
 
 def as_input(X, like):

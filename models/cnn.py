@@ -16,7 +16,7 @@ from layers import (
     softmax_loss,
 )
 
-from .base import Model, as_input
+from .base import Model, as_input, check_init
 
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
@@ -33,6 +33,13 @@ class ThreeLayerConvNet(Model):
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
                  num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32):
         self.input_dim = _check_input_dim(input_dim, filter_size)
+        dtype = check_init("ThreeLayerConvNet", weight_scale, reg, dtype,
+                           num_filters=num_filters, hidden_dim=hidden_dim,
+                           num_classes=num_classes)
+        self.init_args = {"input_dim": self.input_dim, "num_filters": num_filters,
+                          "filter_size": filter_size, "hidden_dim": hidden_dim,
+                          "num_classes": num_classes, "weight_scale": weight_scale,
+                          "reg": reg, "dtype": dtype}
         C, H, W = self.input_dim
         H2, W2 = _pooled_size(H, filter_size), _pooled_size(W, filter_size)
         self.reg = reg

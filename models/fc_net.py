@@ -6,6 +6,8 @@ bottom, backward bottom to top; the input layer's backward skips dx, which
 nothing consumes.
 """
 
+import warnings
+
 import numpy as np
 
 from layers import (
@@ -24,7 +26,7 @@ from layers import (
     softmax_loss,
 )
 
-from .base import Model, as_input
+from .base import Model, as_input, check_init
 
 
 class TwoLayerNet(Model):
@@ -37,6 +39,11 @@ class TwoLayerNet(Model):
 
     def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10,
                  weight_scale=1e-3, reg=0.0, dtype=np.float64):
+        dtype = check_init("TwoLayerNet", weight_scale, reg, dtype, input_dim=input_dim,
+                           hidden_dim=hidden_dim, num_classes=num_classes)
+        self.init_args = {"input_dim": input_dim, "hidden_dim": hidden_dim,
+                          "num_classes": num_classes, "weight_scale": weight_scale,
+                          "reg": reg, "dtype": dtype}
         self.reg = reg
         params = {
             "W1": weight_scale * np.random.randn(input_dim, hidden_dim),
@@ -95,12 +102,22 @@ class FullyConnectedNet(Model):
     - normalization: None, 'batchnorm' or 'layernorm'
     - dtype: dtype of every parameter (float32 trains fast, float64 checks gradients)
     - seed: makes dropout deterministic (dropout_param['seed']), for gradient checks
+    - dropout: the 2019 course's name of dropout_keep_ratio (also a keep
+      probability); accepted with a DeprecationWarning
     """
 
     def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10,
                  dropout_keep_ratio=1, normalization=None, reg=0.0, weight_scale=1e-2,
-                 dtype=np.float32, seed=None):
+                 dtype=np.float32, seed=None, dropout=None):
+        if dropout is not None:
+            dropout_keep_ratio = _renamed_dropout(dropout, dropout_keep_ratio)
         _check_settings(hidden_dims, dropout_keep_ratio, normalization)
+        dtype = check_init("FullyConnectedNet", weight_scale, reg, dtype, input_dim=input_dim,
+                           num_classes=num_classes)
+        self.init_args = {"hidden_dims": list(hidden_dims), "input_dim": input_dim,
+                          "num_classes": num_classes, "dropout_keep_ratio": dropout_keep_ratio,
+                          "normalization": normalization, "reg": reg,
+                          "weight_scale": weight_scale, "dtype": dtype, "seed": seed}
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
         self.reg = reg
@@ -196,6 +213,17 @@ class FullyConnectedNet(Model):
             dout, grads[f"gamma{i}"], grads[f"beta{i}"] = norm_backward(dout, norm_cache)
         dx, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dout, fc_cache, need_dx=l > 0)
         return dx
+
+
+def _renamed_dropout(dropout, dropout_keep_ratio):
+    """The value of the 2019 keyword dropout=KEEP, with a DeprecationWarning."""
+    if dropout_keep_ratio != 1:
+        raise TypeError("FullyConnectedNet: got both dropout and dropout_keep_ratio; dropout is "
+                        "the old name of dropout_keep_ratio, give only dropout_keep_ratio")
+    warnings.warn("FullyConnectedNet: dropout= is the old name of dropout_keep_ratio= (the "
+                  "probability of keeping a unit); use dropout_keep_ratio", DeprecationWarning,
+                  stacklevel=3)
+    return dropout
 
 
 def _check_settings(hidden_dims, dropout_keep_ratio, normalization):

@@ -293,3 +293,42 @@ def test_labels_out_of_range_are_rejected(rng):
     model = FullyConnectedNet([6], input_dim=4, num_classes=3)
     with pytest.raises(ValueError, match="y has labels in"):
         model.loss(rng.standard_normal((2, 4)), np.array([0, 3]))
+
+
+def test_the_2019_keyword_dropout_is_the_keep_ratio_with_a_deprecation_warning(rng):
+    np.random.seed(0)
+    new = FullyConnectedNet([6], input_dim=4, num_classes=3, dropout_keep_ratio=0.5, seed=1)
+    np.random.seed(0)
+    with pytest.warns(DeprecationWarning, match="dropout= is the old name of dropout_keep_ratio"):
+        old = FullyConnectedNet([6], input_dim=4, num_classes=3, dropout=0.5, seed=1)
+    assert old.dropout_param == new.dropout_param == {"mode": "train", "p": 0.5, "seed": 1}
+    X, y = rng.standard_normal((5, 4)), rng.integers(3, size=5)
+    assert old.loss(X, y)[0] == new.loss(X, y)[0]
+    with pytest.raises(TypeError, match="got both dropout and dropout_keep_ratio"):
+        FullyConnectedNet([6], input_dim=4, dropout=0.5, dropout_keep_ratio=0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [({"hidden_dim": 0}, ValueError, r"TwoLayerNet: hidden_dim is 0; expected an integer >= 1"),
+     ({"num_classes": 0}, ValueError, r"TwoLayerNet: num_classes is 0; expected an integer"),
+     ({"input_dim": 2.5}, ValueError, r"TwoLayerNet: input_dim is 2.5"),
+     ({"weight_scale": float("nan")}, ValueError,
+      r"TwoLayerNet: weight_scale is nan; expected a finite number >= 0"),
+     ({"weight_scale": -1.0}, ValueError, r"TwoLayerNet: weight_scale is -1.0"),
+     ({"reg": float("inf")}, ValueError, r"TwoLayerNet: reg is inf"),
+     ({"dtype": np.int64}, TypeError, r"TwoLayerNet: dtype is int64; expected a floating type"),
+     ({"dtype": "fp32"}, TypeError, r"TwoLayerNet: dtype 'fp32' is not a numpy dtype")],
+)
+def test_two_layer_net_rejects_bad_constructor_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        TwoLayerNet(**{"input_dim": 4, **kwargs})
+
+
+def test_fully_connected_net_rejects_bad_sizes_scale_and_dtype():
+    with pytest.raises(ValueError, match=r"FullyConnectedNet: num_classes is 0"):
+        FullyConnectedNet([6], input_dim=4, num_classes=0)
+    with pytest.raises(ValueError, match=r"FullyConnectedNet: weight_scale is inf"):
+        FullyConnectedNet([6], input_dim=4, weight_scale=float("inf"))
+    with pytest.raises(TypeError, match=r"FullyConnectedNet: dtype is int32"):
+        FullyConnectedNet([6], input_dim=4, dtype=np.int32)

@@ -1,5 +1,6 @@
 """Model state: state_dict / load_state_dict and .npz save / load (atomic, validated, no pickle)."""
 
+import json
 import os
 import zipfile
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 import models.base
-from models import FullyConnectedNet, TwoLayerNet
+from models import FullyConnectedNet, ThreeLayerConvNet, TwoLayerNet, load_model
 
 
 def trained_batchnorm_net(rng, dtype=np.float64):
@@ -69,8 +70,11 @@ def test_saved_file_is_a_plain_npz_that_loads_without_pickle(tmp_path, rng):
     path = tmp_path / "two.npz"
     model.save(str(path))
     with np.load(path, allow_pickle=False) as archive:
-        assert sorted(archive.files) == ["W1", "W2", "b1", "b2"]
+        assert sorted(archive.files) == ["W1", "W2", "b1", "b2", "model.json"]
         np.testing.assert_array_equal(archive["W1"], model.params["W1"])
+        assert json.loads(str(archive["model.json"])) == {
+            "class": "TwoLayerNet", "args": {"input_dim": 4, "hidden_dim": 6, "num_classes": 3,
+                                             "weight_scale": 1e-3, "reg": 0.0, "dtype": "float64"}}
     assert [p.name for p in tmp_path.iterdir()] == ["two.npz"]     # no temporary file left
 
 
@@ -205,3 +209,56 @@ def test_saved_file_permissions_follow_the_umask(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_save_writes_exactly_the_path_it_is_given(tmp_path, rng):
+    model = trained_batchnorm_net(rng)
+    model.save(tmp_path / "best_two_layer_net.npy")       # the course's file name
+    assert [p.name for p in tmp_path.iterdir()] == ["best_two_layer_net.npy"]
+    fresh = FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization="batchnorm",
+                              dtype=np.float64)
+    fresh.load(tmp_path / "best_two_layer_net.npy")
+    X = rng.standard_normal((3, 4))
+    np.testing.assert_array_equal(fresh.loss(X), model.loss(X))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: TwoLayerNet(4, 6, 3, weight_scale=0.1, reg=0.5, dtype=np.float32),
+     lambda: FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization="batchnorm",
+                               dropout_keep_ratio=0.5, dtype=np.float64, seed=3),
+     lambda: ThreeLayerConvNet(input_dim=(1, 6, 6), num_filters=2, filter_size=3,
+                               hidden_dim=5, num_classes=3, dtype=np.float64)],
+    ids=["two_layer", "fc", "convnet"],
+)
+def test_load_model_rebuilds_the_model_from_its_file_alone(tmp_path, rng, build):
+    np.random.seed(0)
+    model = build()
+    if hasattr(model, "bn_params"):
+        model.loss(rng.standard_normal((8, 4)), rng.integers(3, size=8))  # running stats
+    model.save(tmp_path / "model.npz")
+    random_state = np.random.get_state()[1].copy()
+    loaded = load_model(tmp_path / "model.npz")
+    np.testing.assert_array_equal(np.random.get_state()[1], random_state)   # untouched
+    assert type(loaded) is type(model)
+    assert loaded.init_args == model.init_args
+    assert loaded.reg == model.reg
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[key], value, err_msg=key)
+        assert loaded.state_dict()[key].dtype == value.dtype
+    shape = model.input_dim if isinstance(model, ThreeLayerConvNet) else (4,)
+    X = rng.standard_normal((2, *shape))
+    np.testing.assert_array_equal(loaded.loss(X), model.loss(X))
+    same = type(model).load(tmp_path / "model.npz")       # on the class: the same in one call
+    np.testing.assert_array_equal(same.loss(X), model.loss(X))
+
+
+def test_load_model_from_a_folder_and_its_errors(tmp_path):
+    np.random.seed(0)
+    TwoLayerNet(4, 6, 3).save(tmp_path / "model.npz")
+    assert isinstance(load_model(tmp_path), TwoLayerNet)
+    with pytest.raises(ValueError, match=r"holds a 'TwoLayerNet'; expected FullyConnectedNet"):
+        FullyConnectedNet.load(tmp_path / "model.npz")
+    np.savez(tmp_path / "plain.npz", W1=np.zeros((4, 6)))
+    with pytest.raises(ValueError, match=r"plain.npz' holds no constructor arguments"):
+        load_model(tmp_path / "plain.npz")
