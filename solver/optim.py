@@ -16,15 +16,47 @@ import numpy as np
 from layers._checks import as_float, check_same_shape
 
 
+# Hyperparameters the rules read: the test each value must pass, and its wording.
+def _fraction(v):
+    return 0 <= v < 1
+
+
+BOUNDS = {
+    "learning_rate": (lambda v: 0 <= v < np.inf, "a finite number >= 0"),
+    "momentum": (_fraction, "a number in [0, 1)"),
+    "decay_rate": (_fraction, "a number in [0, 1)"),
+    "beta1": (_fraction, "a number in [0, 1)"),
+    "beta2": (_fraction, "a number in [0, 1)"),
+    "epsilon": (lambda v: 0 < v < np.inf, "a finite number > 0"),
+}
+
+
+def check_config(func, config):
+    """Require config to be a dict (or None) whose known hyperparameters are in range.
+
+    learning_rate >= 0; momentum, decay_rate, beta1, beta2 in [0, 1) (1 would
+    never forget, and adam divides by 1 - beta1**t = 0); epsilon > 0. Returns
+    config ({} for None); other keys (the rules' state) are not looked at.
+    """
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise TypeError(f"{func}: config must be a dict or None, got {type(config).__name__}")
+    for key, (valid, expected) in BOUNDS.items():
+        value = config.get(key, 0.5)              # absent: the rule's default, valid
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{func}: {key} is {value!r}; expected {expected}")
+        if not valid(value):
+            raise ValueError(f"{func}: {key} is {value!r}; expected {expected}")
+    return config
+
+
 def _check(func, w, dw, config):
     """Return (w, dw as w's dtype, config): the common first lines of every rule."""
     w = as_float(func, "w", w)
     dw = as_float(func, "dw", dw, like=w)
     check_same_shape(func, "w", w, "dw", dw)
-    if config is None:
-        config = {}
-    elif not isinstance(config, dict):
-        raise TypeError(f"{func}: config must be a dict or None, got {type(config).__name__}")
+    config = check_config(func, config)
     return w, dw.astype(w.dtype, copy=False), config
 
 

@@ -85,10 +85,14 @@ class Solver:
         options = {**DEFAULTS, **kwargs}
         for name, value in options.items():
             setattr(self, name, value)
-        self.optim_config = dict(self.optim_config or {})
+        self.optim_config = dict(optim.check_config("Solver: optim_config", self.optim_config))
         self.update_rule = _update_rule(self.update_rule)
         self.batch_size = _count("batch_size", self.batch_size, 1)
         self.num_epochs = _count("num_epochs", self.num_epochs, 0)
+        self.print_every = _count("print_every", self.print_every, 1)
+        self.num_train_samples = _samples("num_train_samples", self.num_train_samples)
+        self.num_val_samples = _samples("num_val_samples", self.num_val_samples)
+        self.lr_decay = _positive("lr_decay", self.lr_decay)
         self._rng = _generator(self.seed)
         self._run_id = uuid.uuid4().hex
         self._reset()
@@ -99,6 +103,7 @@ class Solver:
         self.iteration = 0
         self.best_val_acc = 0
         self.best_params = {}
+        self.best_state = {}
         self.loss_history = []
         self.train_acc_history = []
         self.val_acc_history = []
@@ -141,6 +146,8 @@ class Solver:
         - num_samples: score a random subsample of this many (with replacement)
         - batch_size: examples per call of model.loss
         """
+        num_samples = _samples("check_accuracy's num_samples", num_samples)
+        batch_size = _count("check_accuracy's batch_size", batch_size, 1)
         N = len(X)
         if num_samples is not None and num_samples < N:
             mask = self._choice(N, num_samples)
@@ -186,19 +193,30 @@ class Solver:
         self.val_acc_history.append(val_acc)
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
-            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self._keep_best()
         if self.checkpoint_name is not None:
             self.save_checkpoint(self.checkpoint_name)
         report.accuracy(self.epoch, self.num_epochs, train_acc, val_acc)
 
+    def _keep_best(self):
+        """Snapshot the whole model state: params and the running statistics that go with them.
+
+        A batchnorm net at its best epoch predicts with that epoch's running
+        averages; the last epoch's averages with the best weights predict worse.
+        """
+        self.best_state = _model_state(self.model)
+        self.best_params = {k: self.best_state[k] for k in self.model.params}
+
     def _use_best_params(self):
+        """Put the best state back: model.params is best_params, the statistics follow."""
         if self.best_params:
+            _load_model_state(self.model, self.best_state)
             self.model.params = self.best_params
 
     def _stop(self, loss, t):
         """Stop on a non-finite loss: best params so far, a reason, a warning."""
         if not self.best_params:
-            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self._keep_best()
         self._use_best_params()
         self.stop_reason = (
             f"Solver.train: the loss is {loss} at iteration {t + 1} / {self.num_iterations} "
@@ -212,7 +230,7 @@ class Solver:
     def save_checkpoint(self, name):
         """Write the whole training state to NAME.npz and NAME.json (solver.checkpoint)."""
         arrays = {f"model/{k}": v for k, v in _model_state(self.model).items()}
-        arrays |= {f"best/{k}": v for k, v in self.best_params.items()}
+        arrays |= {f"best/{k}": v for k, v in self.best_state.items()}
         scalars = {}
         for p, config in self.optim_configs.items():
             arrays |= {f"optim/{p}/{k}": v for k, v in config.items() if _is_array(v)}
@@ -275,7 +293,9 @@ class Solver:
     def _restore(self, arrays, meta):
         """Put back what save_checkpoint wrote (model, optimizer, histories, RNGs)."""
         _load_model_state(self.model, checkpoint.group(arrays, "model"))
-        self.best_params = checkpoint.group(arrays, "best")
+        best = checkpoint.group(arrays, "best")          # older checkpoints: params only
+        self.best_state = {**_model_state(self.model), **best} if best else {}
+        self.best_params = {k: v for k, v in best.items() if k in self.model.params}
         for p in self.optim_configs:
             self.optim_configs[p] = {
                 **meta["optim_scalars"][p], **checkpoint.group(arrays, f"optim/{p}")
@@ -364,12 +384,26 @@ def _count(name, value, minimum):
     return int(value)
 
 
+def _samples(name, value):
+    """None (every sample) or a count >= 1 of samples to score."""
+    return None if value is None else _count(name, value, 1)
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not 0 < value < np.inf:
+        raise ValueError(f"Solver: {name} is {value!r}; expected a finite number > 0")
+    return value
+
+
 def _generator(seed):
     """None (numpy's global state), or a Generator from an int seed or given as is."""
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"Solver: seed must be an int, a numpy Generator or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"Solver: seed is {seed}; expected an integer >= 0")
     return np.random.default_rng(seed)
 
 

@@ -159,3 +159,24 @@ def test_config_must_be_a_dict():
 def test_lists_are_accepted():
     next_w, _ = optim.sgd([1.0, 2.0], [1.0, 1.0], {"learning_rate": 0.5})
     np.testing.assert_allclose(next_w, [0.5, 1.5])
+
+
+@pytest.mark.parametrize(
+    ("rule", "config", "error", "message"),
+    [
+        (optim.sgd, {"learning_rate": "1e-2"}, TypeError, r"sgd: learning_rate is '1e-2'"),
+        (optim.sgd, {"learning_rate": -1e-2}, ValueError,
+         r"sgd: learning_rate is -0.01; expected a finite number >= 0"),
+        (optim.sgd, {"learning_rate": float("inf")}, ValueError, r"sgd: learning_rate is inf"),
+        (optim.sgd_momentum, {"momentum": 1.0}, ValueError,
+         r"sgd_momentum: momentum is 1.0; expected a number in \[0, 1\)"),
+        (optim.rmsprop, {"decay_rate": -0.1}, ValueError, r"rmsprop: decay_rate is -0.1"),
+        (optim.adam, {"beta1": 1}, ValueError, r"adam: beta1 is 1; expected a number in \[0, 1\)"),
+        (optim.adam, {"beta2": float("nan")}, ValueError, r"adam: beta2 is nan"),
+        (optim.adam, {"epsilon": 0}, ValueError,
+         r"adam: epsilon is 0; expected a finite number > 0"),
+    ],
+)
+def test_hyperparameters_out_of_range_are_rejected_by_name(rule, config, error, message):
+    with pytest.raises(error, match=message):
+        rule(np.ones(3), np.ones(3), config)

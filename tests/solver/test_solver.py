@@ -221,6 +221,17 @@ def test_verbose_prints_plain_lines_when_not_a_terminal(data, capsys):
         ({"batch_size": 0}, ValueError, "Solver: batch_size is 0; expected an integer >= 1"),
         ({"num_epochs": 2.5}, ValueError, "Solver: num_epochs is 2.5; expected an integer"),
         ({"seed": "x"}, TypeError, "Solver: seed must be an int, a numpy Generator or None"),
+        ({"seed": -1}, ValueError, "Solver: seed is -1; expected an integer >= 0"),
+        ({"print_every": 0}, ValueError, "Solver: print_every is 0; expected an integer >= 1"),
+        ({"num_train_samples": 0}, ValueError, "Solver: num_train_samples is 0; expected an"),
+        ({"num_val_samples": -5}, ValueError, "Solver: num_val_samples is -5; expected an"),
+        ({"lr_decay": float("inf")}, ValueError, "Solver: lr_decay is inf; expected a finite"),
+        ({"optim_config": {"learning_rate": "1e-3"}}, TypeError,
+         "Solver: optim_config: learning_rate is '1e-3'; expected a finite number >= 0"),
+        ({"optim_config": {"learning_rate": -1e-3}}, ValueError,
+         "Solver: optim_config: learning_rate is -0.001; expected a finite number >= 0"),
+        ({"update_rule": "adam", "optim_config": {"beta1": 1}}, ValueError,
+         r"Solver: optim_config: beta1 is 1; expected a number in \[0, 1\)"),
     ],
 )
 def test_bad_arguments(data, kwargs, error, message):
@@ -235,3 +246,47 @@ def test_bad_data(data):
     message = r"data\['X_train'\] has shape \(120, 6\) and data\['y_train'\] has shape \(119,\)"
     with pytest.raises(ValueError, match=message):
         Solver(two_layer(), bad)
+
+
+def test_check_accuracy_rejects_an_empty_sample(data):
+    solver = Solver(two_layer(), data, verbose=False)
+    with pytest.raises(ValueError, match="Solver: check_accuracy's num_samples is 0"):
+        solver.check_accuracy(data["X_val"], data["y_val"], num_samples=0)
+
+
+def batchnorm_net():
+    return FullyConnectedNet([10], input_dim=D, num_classes=C, normalization="batchnorm",
+                             weight_scale=0.1, dtype=np.float64)
+
+
+class Recording(Solver):
+    """A Solver that keeps a copy of the model state at every accuracy check."""
+
+    def _check_all(self, report):
+        super()._check_all(report)
+        self.states = [*getattr(self, "states", []), self.model.state_dict()]
+
+
+def test_the_best_state_keeps_the_running_statistics_of_the_best_epoch(data):
+    np.random.seed(0)
+    solver = Recording(batchnorm_net(), data, verbose=False, num_epochs=6, batch_size=20,
+                       seed=0, update_rule="sgd", optim_config={"learning_rate": 0.3})
+    solver.train()
+    best = solver.val_acc_history.index(solver.best_val_acc)        # the first best check
+    last_mean = solver.states[-1]["bn_params.0.running_mean"]
+    assert not np.array_equal(solver.states[best]["bn_params.0.running_mean"], last_mean)
+    assert_same_params(solver.model.state_dict(), solver.states[best])
+    assert_same_params(solver.model.params, solver.best_params)
+    assert solver.check_accuracy(data["X_val"], data["y_val"]) == solver.best_val_acc
+
+
+def test_a_resumed_run_keeps_the_best_running_statistics_too(data, tmp_path):
+    name = tmp_path / "ck"
+    kwargs = {"seed": 0, "update_rule": "sgd", "optim_config": {"learning_rate": 0.3}}
+    whole = run(data, model_factory=batchnorm_net, num_epochs=6, **kwargs)
+    run(data, model_factory=batchnorm_net, num_epochs=3, checkpoint_name=name, **kwargs)
+    np.random.seed(0)
+    resumed = Solver.resume(name, batchnorm_net(), data, num_epochs=6)
+    resumed.train()
+    assert resumed.best_val_acc == whole.best_val_acc
+    assert_same_params(resumed.model.state_dict(), whole.model.state_dict())
