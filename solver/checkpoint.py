@@ -49,8 +49,8 @@ def write(name, arrays, meta, run_id, overwrite=False):
             _check_ours(path, run_id)
     meta = dict(meta, format=FORMAT, run_id=run_id)
     text = json.dumps(meta, indent=1, default=_json_default)
-    _atomic_write(npz_path, lambda f: np.savez(f, **arrays, **{META_KEY: np.array(text)}))
-    _atomic_write(json_path, lambda f: f.write(text.encode()))
+    atomic_write(npz_path, lambda f: np.savez(f, **arrays, **{META_KEY: np.array(text)}))
+    atomic_write(json_path, lambda f: f.write(text.encode()))
 
 
 def read(name):
@@ -98,7 +98,7 @@ def _check_ours(path, run_id):
         )
 
 
-def _atomic_write(path, write_to):
+def atomic_write(path, write_to):
     """Call write_to(binary file) on a temporary file next to path, then rename it to path."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)

@@ -111,6 +111,11 @@ class Solver:
         self.optim_configs = {p: dict(self.optim_config) for p in self.model.params}
 
     @property
+    def run_id(self):
+        """The id that this run's checkpoint files carry (kept by Solver.resume)."""
+        return self._run_id
+
+    @property
     def iterations_per_epoch(self):
         return max(len(self.X_train) // self.batch_size, 1)
 
