@@ -6,6 +6,8 @@ Shape letters: N images, C channels, H x W pixels, K classes.
 
 import numpy as np
 
+from layers._checks import check_float_dtype  # noqa: F401 - re-exported for the loaders
+
 
 class DataNotFoundError(FileNotFoundError):
     """Data files are missing; the message says where we looked and how to get them."""
@@ -20,17 +22,6 @@ def check_count(func, name, value, minimum=0):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{func}: {name} is {value!r}; expected an integer >= {minimum}")
     return int(value)
-
-
-def check_float_dtype(func, dtype):
-    """Return np.dtype(dtype), which must be a floating type (float32, float64)."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as err:
-        raise TypeError(f"{func}: dtype {dtype!r} is not a numpy dtype") from err
-    if dt.kind != "f":
-        raise TypeError(f"{func}: dtype is {dt}; expected a floating type such as float32")
-    return dt
 
 
 def check_split_sizes(func, N, keep_rest=True, **sizes):

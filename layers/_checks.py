@@ -67,6 +67,17 @@ def check_same_shape(func, name_a, a, name_b, b):
         )
 
 
+def check_float_dtype(func, dtype):
+    """Return np.dtype(dtype), which must be a floating type (float32, float64)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{func}: dtype {dtype!r} is not a numpy dtype") from err
+    if dt.kind != "f":
+        raise TypeError(f"{func}: dtype is {dt}; expected a floating type such as float32")
+    return dt
+
+
 class NonFiniteError(ValueError):
     """An input holds NaN or infinity where the layer cannot give them a meaning."""
 

@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from layers._checks import check_float_dtype
+
 RUNNING_STATS = ("running_mean", "running_var")
 SPEC_KEY = "model.json"      # {"class": name, "args": constructor arguments}, beside the arrays
 CLASSES = {}                 # class name -> Model subclass, filled as subclasses are defined
@@ -165,13 +167,7 @@ def check_init(func, weight_scale, reg, dtype, **sizes):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                 or not np.isfinite(value) or value < 0:
             raise ValueError(f"{func}: {name} is {value!r}; expected a finite number >= 0")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as err:
-        raise TypeError(f"{func}: dtype {dtype!r} is not a numpy dtype") from err
-    if dt.kind != "f":
-        raise TypeError(f"{func}: dtype is {dt}; expected a floating type such as float32")
-    return dt
+    return check_float_dtype(func, dtype)
 
 
 def _read_archive(func, path):
