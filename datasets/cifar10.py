@@ -48,12 +48,49 @@ def _latin1_encode(text, encoding):
     return text.encode("latin1")
 
 
+class _NdarrayName:
+    """What the name numpy.ndarray resolves to: _reconstruct may be given it, nothing may call it.
+
+    Called, numpy.ndarray(shape) would allocate whatever shape a file asks for
+    (a 1 TiB array from a 40-byte pickle) before anything could check it.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        raise pickle.UnpicklingError("the pickle calls numpy.ndarray(...) itself; a CIFAR-10 "
+                                     "batch builds its arrays with _reconstruct")
+
+
+def _empty_array(reconstruct):
+    """_reconstruct that makes only the empty array a pickle then fills from its bytes."""
+
+    def _reconstruct(subtype, shape, typecode):
+        if subtype is not _NdarrayName or tuple(shape) != (0,):
+            raise pickle.UnpicklingError(f"_reconstruct({shape}) is refused; a pickled array "
+                                         "starts empty, its state holds the values")
+        return reconstruct(np.ndarray, (0,), typecode)
+
+    return _reconstruct
+
+
+def _numeric_dtype(*args):
+    """np.dtype for numbers only: an object dtype would allocate before its values are read."""
+    dtype = np.dtype(*args)
+    if dtype.kind not in "biuf":
+        raise pickle.UnpicklingError(f"dtype {dtype} is refused; a CIFAR-10 batch holds numbers")
+    return dtype
+
+
 def _allowed_globals():
-    """The globals a pickled uint8 array needs, under numpy 1 and numpy 2 names."""
+    """The globals a pickled uint8 array needs, under numpy 1 and numpy 2 names.
+
+    Arrays come from _reconstruct (an empty array, then __setstate__ checks that
+    the bytes given fill the shape claimed) or _frombuffer (a view of bytes that
+    were read already), so a batch never allocates more than the file holds.
+    """
     core = "numpy._core" if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else "numpy.core"
-    reconstruct = importlib.import_module(f"{core}.multiarray")._reconstruct
+    reconstruct = _empty_array(importlib.import_module(f"{core}.multiarray")._reconstruct)
     frombuffer = importlib.import_module(f"{core}.numeric")._frombuffer
-    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+    allowed = {("numpy", "ndarray"): _NdarrayName, ("numpy", "dtype"): _numeric_dtype,
                ("_codecs", "encode"): _latin1_encode}
     for spelling in ("numpy.core", "numpy._core"):
         allowed[(f"{spelling}.multiarray", "_reconstruct")] = reconstruct

@@ -7,7 +7,9 @@ Images are (N, 28, 28) with magic 0x00000803, labels (N,) with 0x00000801.
 """
 
 import gzip
+import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,37 +45,81 @@ def read_idx(path, ndim):
     """Read one IDX file of unsigned bytes (gzip when the name ends in .gz).
 
     Returns a uint8 array of ndim dimensions; DataFormatError when the magic
-    number, the sizes or the length of the file are wrong.
+    number, the sizes or the length of the file are wrong. The size the header
+    claims is checked before the values are read (against the file's length, or
+    a gzip file's length field), and the values are read in bounded chunks, so
+    a lying header or a file that decompresses to far more than it claims
+    never makes the reader allocate more than the claim.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
+    gz = str(path).endswith(".gz")
     try:
-        with opener(path, "rb") as f:
-            raw = f.read()
+        with (gzip.open if gz else open)(path, "rb") as f:
+            header = _idx_header(path, f, ndim)
+            shape = tuple(int.from_bytes(header[i:i + 4], "big") for i in range(4, len(header), 4))
+            size = math.prod(shape)                       # Python ints: no overflow
+            _check_stored_length(path, gz, len(header), shape, size)
+            values = _read_exactly(path, f, len(header), shape, size)
     except FileNotFoundError as err:
         raise DataNotFoundError(f"read_idx: {path} does not exist; {HOW_TO_GET}") from err
-    except (OSError, EOFError) as err:                   # truncated or corrupt gzip
+    except (OSError, EOFError, zlib.error) as err:        # truncated or corrupt gzip
         raise DataFormatError(f"read_idx: cannot read {path}: {err}") from err
+    return np.frombuffer(values, dtype=np.uint8).reshape(shape)
+
+
+def _idx_header(path, f, ndim):
+    """The 4 + 4 * ndim header bytes, their magic number checked."""
     magic = 0x800 + ndim
-    found = int.from_bytes(raw[:4], "big")
-    if len(raw) < 4 or found != magic:
+    header = f.read(4 + 4 * ndim)
+    found = int.from_bytes(header[:4], "big")
+    if len(header) < 4 or found != magic:
         raise DataFormatError(
             f"read_idx: {path} starts with magic number 0x{found:08x}; expected "
             f"0x{magic:08x} (IDX unsigned bytes, {ndim} dimensions)"
         )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    if len(header) < 4 + 4 * ndim:
         raise DataFormatError(
-            f"read_idx: {path} has {len(raw)} bytes, fewer than its {header}-byte header "
-            "(truncated file)"
+            f"read_idx: {path} has {len(header)} bytes, fewer than its {4 + 4 * ndim}-byte "
+            "header (truncated file)"
         )
-    shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
-    size = int(np.prod(shape, dtype=np.int64))
-    if len(raw) != header + size:
+    return header
+
+
+def _check_stored_length(path, gz, header, shape, size):
+    """Compare header + size with the length on disk (or gzip's length field, mod 2**32)."""
+    length = os.path.getsize(path)
+    if gz:
+        with open(path, "rb") as raw:
+            raw.seek(max(length - 4, 0))
+            length = int.from_bytes(raw.read(4), "little")   # uncompressed size mod 2**32
+        if length == (header + size) % 2**32:
+            return
         raise DataFormatError(
-            f"read_idx: {path} has {len(raw)} bytes; a header of shape {shape} needs "
+            f"read_idx: {path} decompresses to {length} bytes (mod 2**32, by its gzip length "
+            f"field); a header of shape {shape} needs {header} + {size} (truncated or "
+            "padded file)"
+        )
+    if length != header + size:
+        raise DataFormatError(
+            f"read_idx: {path} has {length} bytes; a header of shape {shape} needs "
             f"{header} + {size} (truncated or padded file)"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def _read_exactly(path, f, header, shape, size):
+    """size bytes from f in chunks of at most 1 MiB, then nothing more: else DataFormatError."""
+    values = bytearray()
+    while len(values) < size:
+        chunk = f.read(min(size - len(values), 2**20))
+        if not chunk:
+            break
+        values += chunk
+    if len(values) < size or f.read(1):
+        raise DataFormatError(
+            f"read_idx: {path} holds {'fewer' if len(values) < size else 'more'} values than "
+            f"a header of shape {shape} claims ({header} + {size} bytes: truncated or padded "
+            "file)"
+        )
+    return values
 
 
 def find_fashion_mnist(root=None):

@@ -25,6 +25,7 @@ import zipfile
 
 import numpy as np
 
+from datasets.npz import read_npz
 from layers._checks import check_float_dtype
 
 RUNNING_STATS = ("running_mean", "running_var")
@@ -172,15 +173,15 @@ def check_init(func, weight_scale, reg, dtype, **sizes):
 
 def _read_archive(func, path):
     """(state, spec) of an .npz written by save: arrays by key, and the constructor or None."""
-    with open(path, "rb") as f:
-        try:
-            archive = np.load(f, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array (an .npy file)")
-            state = {key: archive[key] for key in archive.files}
-            spec = json.loads(str(state.pop(SPEC_KEY))) if SPEC_KEY in state else None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
+    with open(path, "rb") as f:                       # FileNotFoundError as it is
+        if f.read(6) == b"\x93NUMPY":
+            raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: it holds a "
+                             "single array (an .npy file)")
+    try:
+        state = read_npz(path)
+        spec = json.loads(str(state.pop(SPEC_KEY))) if SPEC_KEY in state else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{func}: cannot read {path!r} as an .npz archive: {err}") from err
     return state, spec
 
 

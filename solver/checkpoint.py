@@ -19,8 +19,15 @@ import zipfile
 
 import numpy as np
 
+from datasets.npz import read_npz
+
 FORMAT = "handgrad-solver-checkpoint/1"
 META_KEY = "meta.json"
+# What Solver.resume reads: a checkpoint without one of these is refused by name.
+REQUIRED_META = ("epoch", "iteration", "num_train", "best_val_acc", "loss_history",
+                 "train_acc_history", "val_acc_history", "optim_scalars", "rng", "legacy_rng",
+                 "kwargs", "run_id")
+REQUIRED_ARRAYS = ("rng/legacy_keys",)
 
 
 class CheckpointError(ValueError):
@@ -57,18 +64,22 @@ def read(name):
     """Return (arrays, meta) of the checkpoint NAME (.npz, .json or no extension)."""
     npz_path, _ = paths(name)
     try:
-        with np.load(npz_path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = read_npz(npz_path)
+        meta = json.loads(str(arrays.pop(META_KEY, "{}")))
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, AttributeError, zipfile.BadZipFile) as err:
         raise CheckpointError(f"cannot read {npz_path!r} as a Solver checkpoint: {err}") from err
-    meta = json.loads(str(arrays.pop(META_KEY, "{}")))
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(
-            f"{npz_path!r} is not a Solver checkpoint (format {meta.get('format')!r}, "
-            f"expected {FORMAT!r})"
+            f"{npz_path!r} is not a Solver checkpoint (format {found!r}, expected {FORMAT!r})"
         )
+    missing = [key for key in REQUIRED_META if key not in meta]
+    missing += [key for key in REQUIRED_ARRAYS if key not in arrays]
+    if missing:
+        raise CheckpointError(f"{npz_path!r} lacks {', '.join(missing)}; it is not a whole "
+                              "Solver checkpoint")
     return arrays, meta
 
 
@@ -84,8 +95,7 @@ def _check_ours(path, run_id):
         return
     try:
         if path.endswith(".npz"):
-            with np.load(path, allow_pickle=False) as archive:
-                owner = json.loads(str(archive[META_KEY])).get("run_id")
+            owner = json.loads(str(read_npz(path)[META_KEY])).get("run_id")
         else:
             with open(path, encoding="utf-8") as f:
                 owner = json.load(f).get("run_id")

@@ -301,6 +301,10 @@ class Solver:
         best = checkpoint.group(arrays, "best")          # older checkpoints: params only
         self.best_state = {**_model_state(self.model), **best} if best else {}
         self.best_params = {k: v for k, v in best.items() if k in self.model.params}
+        missing = [p for p in self.optim_configs if p not in meta["optim_scalars"]]
+        if missing:
+            raise checkpoint.CheckpointError(
+                f"Solver.resume: the checkpoint holds no optimizer state for {missing}")
         for p in self.optim_configs:
             self.optim_configs[p] = {
                 **meta["optim_scalars"][p], **checkpoint.group(arrays, f"optim/{p}")

@@ -2,8 +2,10 @@
 and malicious ones, and the CS231n split of get_CIFAR10_data."""
 
 import codecs
+import io
 import os
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -247,3 +249,49 @@ def test_numpy1_spelling_of_the_array_globals_is_accepted(tmp_path):
     path.write_bytes(old.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
     Xtr = load_CIFAR10(tmp_path)[0]
     np.testing.assert_array_equal(Xtr[:4], expected_images(batches, NAMES[:1]))
+
+
+class ClaimsShape:
+    """Pickles as numpy pickles an array (_reconstruct, then a state), with any shape claimed."""
+
+    def __init__(self, shape, dtype=np.uint8, raw=b"\x01\x02"):
+        self.state = (1, shape, np.dtype(dtype), False, raw)
+
+    def __reduce__(self):
+        return (np._core.multiarray._reconstruct, (np.ndarray, (0,), b"b"), self.state)
+
+
+def _array_pickle(shape, dtype=np.uint8, raw=b"\x01\x02"):
+    return pickle.dumps(ClaimsShape(shape, dtype, raw), protocol=2)
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (b"cnumpy\nndarray\n(I1099511627776\ntR.", r"the pickle calls numpy\.ndarray\(\.\.\.\) itself"),
+        (b"cnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I1099511627776\ntS'b'"
+         b"\ntR.", r"_reconstruct\(\(1099511627776,\)\) is refused"),
+        (_array_pickle((2**20, 2**20)), "buffer size does not match array size"),
+        (_array_pickle((2**40,), dtype=object, raw=[]), "dtype object is refused"),
+    ],
+    ids=["ndarray_called", "reconstruct_shape", "state_claims_1_TiB", "object_dtype"],
+)
+def test_a_pickle_claiming_a_huge_array_is_refused_before_allocating(tmp_path, payload, match):
+    write_python(tmp_path, make_batches())
+    (tmp_path / "test_batch").write_bytes(payload)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=rf"test_batch is not a readable pickle: {match}"):
+            load_CIFAR10(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**30          # the six small batches are read; 1 TiB never is
+
+
+def test_the_array_pickle_helper_builds_a_real_array(tmp_path):
+    from datasets.cifar10 import _ArrayOnlyUnpickler
+
+    array = _ArrayOnlyUnpickler(io.BytesIO(_array_pickle((2, 2), raw=b"\x01\x02\x03\x04")),
+                                "x").load()
+    np.testing.assert_array_equal(array, [[1, 2], [3, 4]])

@@ -1,6 +1,7 @@
 """Fashion-MNIST: IDX files forged in both forms, corrupt ones, and the real files."""
 
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -122,8 +123,37 @@ def test_truncated_gzip_is_refused_by_name(tmp_path):
     forge(tmp_path)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(DataFormatError, match=r"cannot read .*train-images-idx3-ubyte\.gz"):
+    with pytest.raises(DataFormatError, match=r"train-images-idx3-ubyte\.gz decompresses to "
+                                              r"\d+ bytes .*truncated or padded"):
         load_fashion_mnist(tmp_path)
+
+
+def test_a_gzip_that_inflates_past_its_header_is_refused_with_bounded_memory(tmp_path):
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    claim = idx_bytes(np.zeros((2, 28, 28)))                         # 1,584 bytes claimed
+    write_idx(path, claim + bytes(50 * 2**20))                        # 50 MiB of zeros follow
+    content = bytearray(path.read_bytes())
+    content[-4:] = len(claim).to_bytes(4, "little")                   # a length field that lies
+    path.write_bytes(bytes(content))
+    assert len(content) < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=r"holds more values than a header of shape "
+                                                  r"\(2, 28, 28\) claims"):
+            read_idx(path, 3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_header_sizes_that_overflow_int64_are_a_format_error(tmp_path, gz):
+    path = tmp_path / ("huge-idx3-ubyte" + (".gz" if gz else ""))
+    write_idx(path, (0x803).to_bytes(4, "big") + bytes([255]) * 12 + bytes(100))
+    with pytest.raises(DataFormatError, match=r"a header of shape \(4294967295, 4294967295, "
+                                              r"4294967295\) needs 16 \+ 7922816"):
+        read_idx(path, 3)
 
 
 def test_read_idx_plain_file(tmp_path):

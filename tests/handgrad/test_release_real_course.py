@@ -199,8 +199,8 @@ def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
     tree = shutil.copytree(student, tmp_path / "handin")
     _answer(tree, leave={"adam"})
     _replace(tree / "layers/affine.py", "db = dout.sum(axis=0) ", "db = 2 * dout.sum(axis=0) ")
-    _replace(tree / "layers/dropout.py", "mask = ((np.random.rand(*x.shape) < p) / p)",
-             "mask = (np.random.rand(*x.shape) < p)")
+    _replace(tree / "layers/dropout.py", "mask = np.asarray((np.random.rand(*x.shape) < p) / p,",
+             "mask = np.asarray((np.random.rand(*x.shape) < p),")
     code, results, outcomes = _grade(tree, tmp_path / "out")
     assert code == 1
     lost = {name: o for name, o in outcomes.items() if o != "passed"}

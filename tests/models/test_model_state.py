@@ -1,7 +1,9 @@
 """Model state: state_dict / load_state_dict and .npz save / load (atomic, validated, no pickle)."""
 
+import io
 import json
 import os
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -130,7 +132,7 @@ def write_npy(path):
     [(lambda p: p.write_bytes(b"not an archive at all"), r"cannot read .* as an \.npz archive"),
      (write_npy, r"cannot read .*: it holds a single array \(an \.npy file\)"),
      (write_npz_with(np.array([{"a": 1}] * 24, dtype=object).reshape(4, 6)),
-      "cannot read .*allow_pickle=False"),
+      r"cannot read .*: member 'W1.npy' holds Python objects \(dtype object\)"),
      (write_npz_with(np.full((4, 6), "text")), "key 'W1' has dtype <U4; expected numbers"),
      (write_npz_with(np.full((4, 6), np.nan)), r"key 'W1' of shape \(4, 6\) has NaN")],
     ids=["garbage", "npy", "pickled_object", "strings", "nan"],
@@ -262,3 +264,25 @@ def test_load_model_from_a_folder_and_its_errors(tmp_path):
     np.savez(tmp_path / "plain.npz", W1=np.zeros((4, 6)))
     with pytest.raises(ValueError, match=r"plain.npz' holds no constructor arguments"):
         load_model(tmp_path / "plain.npz")
+
+
+def test_load_refuses_a_member_whose_header_claims_more_than_it_holds(tmp_path):
+    np.random.seed(0)
+    TwoLayerNet(4, 6, 3).save(tmp_path / "model.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (2**40,)})
+    with zipfile.ZipFile(tmp_path / "model.npz") as real, \
+            zipfile.ZipFile(tmp_path / "lying.npz", "w") as lying:
+        for name in real.namelist():
+            forged = header.getvalue() + bytes(192) if name == "W1.npy" else real.read(name)
+            lying.writestr(name, forged, compress_type=zipfile.ZIP_DEFLATED)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"member 'W1.npy' claims shape \(1099511627776,\) "
+                                             r"of float64 \(8796093022208 bytes\) but holds 192"):
+            load_model(tmp_path / "lying.npz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24

@@ -184,3 +184,23 @@ def test_resume_custom_rule_must_be_given_again(tmp_path, data):
         Solver.resume(tmp_path / "c", make("two_layer", 0), data)
     resumed = Solver.resume(tmp_path / "c", make("two_layer", 0), data, update_rule=plain)
     assert resumed.update_rule is plain
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [("epoch", r"lacks epoch; it is not a whole Solver checkpoint"),
+     ("rng/legacy_keys", r"lacks rng/legacy_keys"),
+     ("optim_scalars.W1", r"the checkpoint holds no optimizer state for \['W1'\]")],
+)
+def test_a_checkpoint_missing_keys_is_refused_by_name(tmp_path, data, drop, message):
+    Solver(make("two_layer", 0), data, checkpoint_name=tmp_path / "c", **KWARGS).train()
+    arrays, meta = checkpoint.read(tmp_path / "c")
+    if drop in arrays:
+        del arrays[drop]
+    elif "." in drop:
+        del meta["optim_scalars"]["W1"]
+    else:
+        del meta[drop]
+    np.savez(tmp_path / "c.npz", **arrays, **{checkpoint.META_KEY: np.array(json.dumps(meta))})
+    with pytest.raises(CheckpointError, match=message):
+        Solver.resume(tmp_path / "c", make("two_layer", 0), data)
