@@ -268,7 +268,8 @@ def _array_pickle(shape, dtype=np.uint8, raw=b"\x01\x02"):
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
-        (b"cnumpy\nndarray\n(I1099511627776\ntR.", r"the pickle calls numpy\.ndarray\(\.\.\.\) itself"),
+        (b"cnumpy\nndarray\n(I1099511627776\ntR.",
+         r"the pickle calls numpy\.ndarray\(\.\.\.\) itself"),
         (b"cnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I1099511627776\ntS'b'"
          b"\ntR.", r"_reconstruct\(\(1099511627776,\)\) is refused"),
         (_array_pickle((2**20, 2**20)), "buffer size does not match array size"),
