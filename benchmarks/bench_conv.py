@@ -21,7 +21,8 @@ Usage:
     python benchmarks/bench_conv.py [--threads 2] [--repeats 9] [--naive-images 1] [--no-torch]
 
 The thread count is fixed before numpy loads: the script re-executes itself
-with OMP/OPENBLAS/MKL_NUM_THREADS set when they differ from --threads.
+with OMP/OPENBLAS/MKL_NUM_THREADS set when they differ from --threads. Without
+torch installed (or with --no-torch) the torch and ratio columns read nan.
 """
 
 import argparse
@@ -30,7 +31,7 @@ import time
 import tracemalloc
 
 import numpy as np
-from _threads import pin_threads
+from _threads import pinned_torch
 
 import layers
 
@@ -144,11 +145,7 @@ def bench(name, dtype, args, torch):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    pin_threads(args.threads, __file__, argv)
-    torch = None
-    if not args.no_torch:
-        import torch
-        torch.set_num_threads(args.threads)
+    torch = pinned_torch(args, __file__, argv)      # None without torch: a note, then nan
     print(f"threads: {args.threads} (numpy BLAS and torch), repeats: {args.repeats}, "
           f"naive extrapolated from {args.naive_images} image(s)")
     print(f"{'layer':<12}{'dtype':>8}{'fast ms':>10}{'torch ms':>10}{'ratio':>8}"
