@@ -163,14 +163,18 @@ def probe_proc():
 
 
 def probe_grader():
-    """A module of the grader (not the student's own copy in the tree) imports by name or
-    loads by path."""
+    """A module of the grader (not the student's own copy in the tree) imports by name."""
     for name in ("handgrad.coursework.checks", "handgrad.coursework.grader",
                  "handgrad.coursework.spec"):
         with contextlib.suppress(Exception):
             module = importlib.import_module(name)
             if TREE not in Path(module.__file__).resolve().parents:
                 return True
+    return False
+
+
+def probe_grader_file():
+    """The grader's source is readable by path."""
     return any(_read(root / "handgrad/coursework/checks.py") for root in roots())
 
 
@@ -412,6 +416,13 @@ def attack_kill():
     for pid in targets - {0, 1, os.getpid()}:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def attack_forged_stdout():
+    """An all-passed result, printed as if the grader's own."""
+    print(json.dumps({"score": 49, "verdicts": {k: ["passed", ""] for k in KEYS},
+                      "tests": [{"name": k, "score": 5, "status": "passed"} for k in KEYS]}),
+          flush=True)
 
 
 def attack_loop():

@@ -459,8 +459,10 @@ def got_through(graded, oracle):
 
 # One bit per graded output: the probes every level must block, then those only bubblewrap
 # blocks (the fallback shares the file system).
-SNOOP = {"affine_backward": ("env", "proc", "grader"), "relu_backward": ("net",)}
-SNOOP_FILES = {"softmax_loss": ("toml", "hidden"), "svm_loss": ("solution", "siblings")}
+SNOOP = {"svm_loss": ("env", "proc"), "relu_backward": ("net",),
+         "max_pool_backward_naive": ("grader",)}
+SNOOP_FILES = {"affine_backward": ("toml", "hidden", "grader_file"),
+               "softmax_loss": ("solution", "siblings")}
 
 
 def test_snooping_finds_no_environment_process_or_network(course, level, tmp_path):
@@ -482,8 +484,8 @@ def test_snooping_finds_no_environment_process_or_network(course, level, tmp_pat
 
 
 def test_snooping_finds_no_instructor_file(course, level, tmp_path, request):
-    """coursework.toml, the hidden tests, the solution's layers, the grader's modules by
-    path, the other blanks' trees: none readable from the child."""
+    """coursework.toml, the hidden tests, the grader's source, the solution's layers, the
+    other blanks' trees: none readable from the child."""
     known_gap(request, level, "reads")
     sub = oracle_submission(course, tmp_path, SNOOP_FILES)
     graded = grade(course, sub, level, tmp_path, blanks=SNOOP_FILES)
@@ -605,6 +607,55 @@ def test_forks_memory_and_output_are_bounded_for_the_group(course, level, tmp_pa
     assert_boundary(course, graded, honest, own=["svm_loss"])
 
 
+def test_exits_syntax_errors_and_forged_stdout_cost_only_their_blanks(course, level, tmp_path):
+    """What held before the sandbox must keep holding: sys.exit, os._exit and
+    KeyboardInterrupt in a blank, a syntax error in another and a forged all-passed JSON
+    printed at import cost those blanks only; relu_backward is honest and scores."""
+    answers = {
+        "relu_backward": True,
+        "softmax_loss": body("import sys", "sys.exit(0)"),
+        "svm_loss": body("import os", "os._exit(0)"),
+        "affine_backward": body("raise KeyboardInterrupt"),
+        "dropout_backward": body("return dout *"),
+    }
+    sub = hostile(course, tmp_path, ["forged_stdout"], answers)
+    graded = grade(course, sub, level, tmp_path, blanks=answers)
+    honest = max_points(course, ["relu_backward"])
+    assert graded.score == honest, graded.outcomes
+    assert_boundary(course, graded, honest, own=["relu_backward"])
+
+
+def _zip_with(path, course, name, info=None, data=b""):
+    """The release zipped, with one member added or replaced: name (or a ZipInfo), data."""
+    name = info.filename if info else name
+    with zipfile.ZipFile(path, "w") as zf:
+        for p in sorted(course.release.rglob("*")):
+            rel = p.relative_to(course.release).as_posix()
+            if p.is_file() and rel != name:
+                zf.write(p, rel)
+        zf.writestr(info or name, data)
+    return path
+
+
+def test_a_zip_may_neither_slip_out_nor_plant_links(course, level, tmp_path):
+    """A member named ../../<token>-slipped.py, then a member that is a symbolic link to the
+    instructor's layers: the first refused, the second never created as a link."""
+    token = _token()
+    slip = _zip_with(tmp_path / f"{token}-slip.zip", course, f"../../{token}-slipped.py",
+                     data=b"print('outside')\n")
+    graded = grade(course, Submission(slip, token), level, tmp_path, blanks=["relu_backward"])
+    assert graded.score == 0
+    assert not list(tmp_path.rglob(f"{token}-slipped.py"))
+    assert_boundary(course, graded, 0)
+    link = zipfile.ZipInfo("layers/activations.py")
+    link.external_attr = (0o120777 << 16)  # a symbolic link, its target the member's data
+    linked = _zip_with(tmp_path / f"{token}-link.zip", course, "", link,
+                       str(course.instructor / "layers/activations.py").encode())
+    graded = grade(course, Submission(linked, token), level, tmp_path, blanks=["relu_backward"])
+    assert graded.score == 0, graded.outcomes
+    assert_boundary(course, graded, 0)
+
+
 # ------------------------------------------------------------------ hostile files
 
 
@@ -621,7 +672,8 @@ def test_a_lone_link_to_the_instructor_tree_is_refused(course, level, tmp_path):
 
 def test_links_in_a_folder_are_refused_and_never_written_through(course, level, tmp_path):
     """layers/affine.py links to a file outside the submission (the grader must not write
-    the solution's code through it), layers/pool.py to another file inside it."""
+    the solution's code through it), layers/pool.py to another file inside it, and
+    layers/pipe.py is a named pipe."""
     token = _token()
     tree = _copy_release(course, tmp_path, token)
     victim = tmp_path / f"{token}-victim.py"
@@ -629,6 +681,7 @@ def test_links_in_a_folder_are_refused_and_never_written_through(course, level, 
     (tree / "layers/affine.py").symlink_to(victim)
     shutil.move(tree / "layers/pool.py", tree / "layers/pool_mine.py")
     (tree / "layers/pool.py").symlink_to("pool_mine.py")
+    os.mkfifo(tree / "layers/pipe.py")  # reading it would block the grader forever
     before = victim.read_bytes()
     graded = grade(course, Submission(tree, token), level, tmp_path)
     assert victim.read_bytes() == before
