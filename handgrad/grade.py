@@ -1,12 +1,14 @@
 """handgrad grade SUBMISSION: score a student tree or zip; write results.json and JUnit XML."""
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from handgrad import grade_class
-from handgrad.coursework import find_solution, grader, missing_modules, reports, spec
+from handgrad.coursework import find_solution, grader, missing_modules, reports, sandbox, spec
 
 
 def parse(argv):
@@ -20,10 +22,46 @@ def parse(argv):
     p.add_argument("--splice", action="store_true", help="grade only the code inside each "
                    "blank's guards, put into the pristine release (either way, each blank is "
                    "graded with the solution's code in every other blank)")
-    p.add_argument("--jobs", type=int, help="test processes at once (default: CPU count)")
+    p.add_argument("--jobs", type=int, help="blanks graded at once (default: CPU count)")
     p.add_argument("--single", action="store_true",
                    help="take SUBMISSION as one submission even when it looks like a class")
+    p.add_argument("--sandbox", choices=("auto", *sandbox.LEVELS),
+                   default=os.environ.get("HANDGRAD_SANDBOX") or "auto",
+                   help="isolation of the student's code (default: $HANDGRAD_SANDBOX, else "
+                        "auto: the strongest this machine gives)")
+    p.add_argument("--require-sandbox", action="store_true",
+                   help="exit 2 unless bubblewrap isolates the student's code")
+    p.add_argument("--blank", action="append", metavar="ID",
+                   help="grade only this blank's tests (repeatable)")
     return p.parse_args(argv)
+
+
+def _check_paths(args):
+    """A message for an unusable --out, --junit or --jobs, before any grading; else ''."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out} exists and is not a folder"
+    if args.junit and Path(args.junit).is_dir():
+        return f"--junit {args.junit} is a folder; expected a file path"
+    if args.jobs is not None and args.jobs < 1:
+        return f"--jobs is {args.jobs}; expected 1 or more"
+    if not Path(args.submission).exists() and not Path(args.submission).is_symlink():
+        return f"submission {args.submission} does not exist"
+    return ""
+
+
+def write_atomically(path, text):
+    """Write text to path through a temporary file in the same folder and one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 def main(argv=None):
@@ -36,20 +74,26 @@ def main(argv=None):
     if missing:
         print(missing, file=sys.stderr)
         return 2
+    problem = _check_paths(args)
+    if problem:
+        print(f"handgrad grade: {problem}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
-        entries, note = grader.grade(args.submission, args.solution or find_solution(),
-                                     use_splice=args.splice, jobs=args.jobs)
-    except (spec.SpecError, RuntimeError) as err:
+        with grader.prepare(args.solution or find_solution(), args.sandbox,
+                            args.require_sandbox) as context:
+            print(sandbox.describe(context.level), file=sys.stderr)
+            entries, note = grader.grade_submission(context, args.submission, args.splice,
+                                                    args.jobs, args.blank)
+    except (spec.SpecError, sandbox.SandboxError, RuntimeError, ValueError) as err:
         print(f"handgrad grade: {err}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     seconds = time.perf_counter() - start
     results = out / "results.json"
-    results.write_text(reports.results_json(entries, note, seconds), encoding="utf-8")
-    junit = Path(args.junit) if args.junit else out / "junit.xml"
-    junit.write_text(reports.junit_xml(entries), encoding="utf-8")
+    write_atomically(results, reports.results_json(entries, note, seconds))
+    write_atomically(Path(args.junit) if args.junit else out / "junit.xml",
+                     reports.junit_xml(entries))
     print(reports.table(entries))
     print(reports.terminal(entries, note, results))
     return 0 if all(e.outcome == "passed" for e in entries) else 1

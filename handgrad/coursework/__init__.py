@@ -4,8 +4,10 @@
 - notebooks: the same in notebook cells, Markdown answers, outputs stripped
 - spec: coursework.toml (blanks, points, graded tests)
 - build, verify: the release in memory, proof before writing, verification after
-- grader, worker, runner, checks, reports: one process per test, results.json, JUnit
+- sandbox: the door; the only module that starts a submission's code (child.py inside)
+- grader, checks, reports: reference outputs, judging in the grader's process, results.json
 - isolate: one tree per blank, the solution's code in every other blank
+- runner, worker: the instructor's own trees in child processes (release proof, verification)
 """
 
 import importlib.util

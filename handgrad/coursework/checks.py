@@ -1,154 +1,85 @@
-"""What one graded test computes, and how a student's outputs are judged.
+"""How a student's outputs are judged, in the grader's own process, from plain values.
 
-`outputs(test)` runs the test's functions at its fixed inputs and returns every
-named output: a layer's "out" and its gradients ("dx", "dw", "db"), a loss's
-"loss" and "dx", an update rule's "next_w" and state ("velocity", "m", ...), a
-model's "loss", "scores" and grads ("W1", ...). It runs once in a process on
-the solution tree (the reference) and once in a process on the submission.
+A graded test names functions, fixed inputs and outputs: a layer's "out" and
+its gradients ("dx", "dw", "db"), a loss's "loss" and "dx", an update rule's
+"next_w" and state ("velocity", "m", ...), a model's "loss", "scores" and
+grads ("W1", ...). The sandboxed child (child.py) calls the functions and hands
+back those outputs as arrays, with the stage that raised (if any) and the
+numeric gradient checks of the student's own functions.
 
-`judge(test, ref)` then scores each output apart (partial credit per gradient):
-it must match the solution's at the same inputs and, for gradients, agree with
-the numeric gradient of the student's own forward. A numeric check alone would
-pass a wrong forward whose backward matches it; the solution alone would not
-say *why* a gradient is wrong.
+`judge(test, expected, got, report)` then scores each output apart (partial
+credit per gradient): it must match the solution's at the same inputs (the
+reference, computed on the solution tree) and, for gradients, agree with the
+numeric gradient of the student's own forward. The numeric check can only
+cost points: a numeric check alone would pass a wrong forward whose backward
+matches it, and the child's own report of it is the student's to forge.
 """
-
-import copy
-import importlib
-import traceback
 
 import numpy as np
 
-from gradcheck import check_layer, check_loss, rel_error
-
-from . import inputs as inputs_mod
+from gradcheck import rel_error
 
 GRADIENT_KINDS = ("layer", "loss")
 
 
-class Stage(Exception):
-    """A test stage raised: carries the status ("not attempted" or "error") and the text."""
+def judge(test, expected, got, report):
+    """{output name: (outcome, message)} for every point-bearing output of test.
 
-    def __init__(self, status, text):
-        super().__init__(text)
-        self.status, self.text = status, text
-
-
-def resolve(name):
-    """'package.module:attr.attr' -> the object."""
-    module, _, attr = name.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _call(what, fn):
-    """Call fn(); a NotImplementedError means the blank is not attempted."""
-    try:
-        return fn()
-    except NotImplementedError as err:
-        raise Stage("not attempted", f"{what} raised NotImplementedError({err})") from err
-    except Exception as err:
-        text = "".join(traceback.format_exception(err))
-        raise Stage("error", f"{what} raised {type(err).__name__}: {err}\n{text}") from err
-
-
-def _upstream(shape, seed):
-    return np.random.default_rng(seed + 1).standard_normal(shape)
-
-
-def _layer(test, stages, got):
-    fwd, bwd = resolve(test.target["forward"]), resolve(test.target["backward"])
-    args = inputs_mod.build(test.inputs, test.seed)
-    got["out"], cache = stages("forward", fwd, *copy.deepcopy(args))
-    grads = stages("backward", bwd, _upstream(np.shape(got["out"]), test.seed), cache)
-    got.update(zip(test.grads, _tuple(grads), strict=False))
-
-
-def _loss(test, stages, got):
-    fn = resolve(test.target["function"])
-    args = inputs_mod.build(test.inputs, test.seed)
-    got["loss"], got[(test.grads or ("dx",))[0]] = stages("loss", fn, *args)
-
-
-def _update(test, stages, got):
-    fn = resolve(test.target["function"])
-    w, dw = inputs_mod.build(test.inputs, test.seed)
-    config = dict(test.target.get("config", {}))
-    for _ in range(int(test.target.get("steps", 3))):
-        w, config = stages("update", fn, w, dw, config)
-    got.update(config, next_w=w)
-
-
-def _model(test, stages, got):
-    cls = resolve(test.target["cls"])
-    X, y = inputs_mod.build(test.inputs, test.seed)
-    np.random.seed(test.seed)  # noqa: NPY002 (weight init uses the global state, API.md)
-    model = stages("constructor", cls, **test.target.get("init", {}))
-    got["scores"] = stages("loss(X)", model.loss, X)
-    got["loss"], grads = stages("loss(X, y)", model.loss, X, y)
-    got.update(grads)
-
-
-KINDS = {"layer": _layer, "loss": _loss, "update": _update, "model": _model}
-
-
-def _tuple(value):
-    return value if isinstance(value, tuple) else (value,)
-
-
-def outputs(test):
-    """Reference run: every output of the test; any exception propagates."""
-    got = {}
-    KINDS[test.kind](test, lambda _what, fn, *args, **kwargs: fn(*args, **kwargs), got)
-    return got
-
-
-def judge(test, ref):
-    """Student run: {output name: (status, message)} for every point-bearing output."""
-    got, verdicts = {}, {}
-    try:
-        KINDS[test.kind](test, lambda what, fn, *a, **k: _call(what, lambda: fn(*a, **k)), got)
-    except Stage as stage:
-        verdicts = {key: (stage.status, stage.text) for key in test.points if key not in got}
-    gradients = test.kind in GRADIENT_KINDS and any(key in got for key in test.grads)
-    numeric = _numeric(test) if gradients else {}
+    expected: the solution's arrays; got: the student's arrays (None: none written);
+    report: the child's plain values {"stage": [status, text] | None, "numeric": {...},
+    "invalid": [names of outputs that were not numbers]}.
+    """
+    got, report = got or {}, report if isinstance(report, dict) else {}
+    stage = report.get("stage")
+    numeric = report.get("numeric") if test.kind in GRADIENT_KINDS else None
+    numeric = numeric if isinstance(numeric, dict) else {}
+    invalid = {str(name) for name in report.get("invalid") or ()}
+    verdicts = {}
     for key in test.points:
-        if key not in verdicts:
-            verdicts[key] = _compare(key, got.get(key), ref.get(key), test.tol, numeric.get(key))
-    return verdicts
+        if key not in got and stage and key not in invalid:
+            verdicts[key] = (str(stage[0]), str(stage[1]))
+        elif key in invalid:
+            verdicts[key] = ("failed", f"{key} is not an array of numbers")
+        else:
+            check = numeric.get(key) if key in test.grads else None
+            verdicts[key] = _compare(key, got.get(key), expected.get(key), test.tol,
+                                     check if isinstance(check, dict) else None)
+    return {key: _known(outcome, text) for key, (outcome, text) in verdicts.items()}
+
+
+def _known(outcome, text):
+    """A stage status the child reported, kept to the outcomes a stage can have."""
+    return (outcome if outcome in ("not attempted", "error", "failed", "passed") else "error",
+            text[:4000])
 
 
 def _compare(key, value, expected, tol, numeric):
     if value is None:
         return "failed", f"{key}: not returned"
-    value, expected = np.asarray(value), np.asarray(expected)
+    if expected is None:
+        return "error", f"{key}: the solution gives no reference value"
     if value.shape != expected.shape:
         return "failed", f"{key} has shape {value.shape}; expected {expected.shape}"
-    if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
-        return "failed", f"{key} holds non-finite or non-numeric values (dtype {value.dtype})"
+    if not np.all(np.isfinite(value)):
+        return "failed", f"{key} holds non-finite values"
+    if expected.dtype == np.float32 and value.dtype != np.float32:
+        return "failed", f"{key} has dtype {value.dtype}; expected float32, the inputs' dtype"
     err = rel_error(value.astype(np.float64), expected.astype(np.float64)) if value.size else 0.0
     if err > tol:
         return "failed", (f"{key} differs from the solution: "
                           f"max rel error {err:.1e} (limit {tol:.0e})")
-    if numeric is not None and not numeric.passed:
-        hint = f"; hint: {numeric.hint}" if numeric.hint else ""
+    if numeric is not None and numeric.get("passed") is not True:
+        hint = f"; hint: {numeric.get('hint')}" if numeric.get("hint") else ""
         return "failed", (f"{key} matches the solution but not the numeric gradient: "
-                          f"{numeric.verdict}, rel error {numeric.max_rel_error:.1e}{hint}")
-    note = f"; numeric check {numeric.verdict}" if numeric is not None else ""
+                          f"{_text(numeric.get('verdict'))}, rel error "
+                          f"{_number(numeric.get('max_rel_error'))}{_text(hint)}")
+    note = f"; numeric check {_text(numeric.get('verdict'))}" if numeric is not None else ""
     return "passed", f"{key} matches the solution (max rel error {err:.1e}, limit {tol:.0e}){note}"
 
 
-def _numeric(test):
-    """The numeric gradient check of the student's own functions, by gradient name."""
-    args = inputs_mod.build(test.inputs, test.seed)
-    try:
-        if test.kind == "layer":
-            fwd, bwd = resolve(test.target["forward"]), resolve(test.target["backward"])
-            check = check_layer(fwd, bwd, *args, seed=test.seed, name=test.name)
-        else:
-            check = check_loss(resolve(test.target["function"]), *args, seed=test.seed)
-    except Exception:  # the comparison with the solution already reports the failure
-        return {}
-    return {r.name: r for r in check.results if r.name in test.grads or r.name == "dx"}
+def _text(value, limit=300):
+    return str(value)[:limit]
+
+
+def _number(value):
+    return f"{value:.1e}" if isinstance(value, (int, float)) else "?"

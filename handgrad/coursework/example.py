@@ -165,24 +165,32 @@ points = { next_w = 1, velocity = 1 }
 [[tests]]
 name = "relu_backward public example"
 blank = "relu_backward"
-kind = "pytest"
-node = "tests/test_toy_public.py::test_relu_backward_known"
-points = 1
+kind = "layer"
+forward = "toylib:relu_forward"
+backward = "toylib:relu_backward"
+inputs = ["array([1.0, -2.0, 3.0, -1.0])"]
+grads = ["dx"]
+points = { dx = 1 }
 
 [[tests]]
 name = "relu_backward at the kink"
 blank = "relu_backward"
-kind = "pytest"
-node = "tests/hidden/test_toy_hidden.py::test_relu_backward_zero_at_kink"
-points = 1
+kind = "layer"
+forward = "toylib:relu_forward"
+backward = "toylib:relu_backward"
+inputs = ["zeros(3)"]
+grads = ["dx"]
+points = { dx = 1 }
 hidden = true
 
 [[tests]]
 name = "softmax_loss at 1e4"
 blank = "softmax_loss"
-kind = "pytest"
-node = "tests/hidden/test_toy_hidden.py::test_softmax_loss_stable"
-points = 1
+kind = "loss"
+function = "toylib:softmax_loss"
+inputs = ["array([[1e4, 0.0, -1e4]])", "array([0])"]
+grads = ["dx"]
+points = { loss = 1 }
 hidden = true
 '''
 

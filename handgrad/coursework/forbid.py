@@ -313,7 +313,8 @@ def disable(course, blank, tree):
             text = path.read_text(encoding="utf-8", errors="replace")
             if any(name in text for name in names):
                 rewritten = _disabled(text, names, blank)
-                if rewritten != text:
+                if rewritten != text:  # a new file: the tree's files are shared hard links
+                    path.unlink()
                     path.write_text(rewritten, encoding="utf-8")
 
 

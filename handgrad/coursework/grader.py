@@ -1,43 +1,119 @@
-"""Grade a submission: one child process per test, scored against the solution.
+"""Grade a submission: the student's code runs in the sandbox, the judging happens here.
 
-The solution tree (with coursework.toml) computes every test's reference
-outputs once, in its own process. Each test then runs in a fresh process on
-the submission, with a timeout and a memory limit, and reports one verdict per
-point-bearing output. Pytest tests (public or hidden) run from the solution's
-pristine copies, never from the student's, with the submission's code first on
-sys.path. Each test runs on its blank's isolated tree (isolate.py): the
-solution's code in every other blank, so one wrong blank costs only its own tests.
+    context = prepare(solution, sandbox="auto")      # once per course: reference outputs
+    entries, note = grade_submission(context, submission)   # once per student
+    context.close()
+
+`prepare` reads coursework.toml, builds every test's inputs here, and computes
+the solution's outputs once (cached by a hash of the solution's files), in a
+sandboxed process that runs no student code. `grade_submission` makes the
+grader's own copy of the submission (links and special files refused, zips
+within limits), one isolated tree per blank (isolate.py: the solution's code in
+every other blank, so one wrong blank costs only its own tests), and runs ONE
+sandboxed child per blank's tree that runs that blank's tests in sequence
+(child.py). The child hands back arrays and plain values; checks.judge turns
+them into verdicts and points here, in the grader's process. Nothing the child
+prints, forks, exits with or writes elsewhere decides a score.
 """
 
+import hashlib
 import json
 import os
+import shutil
+import stat
 import tempfile
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import build, forbid, isolate, markers, runner, spec
+import numpy as np
+
+import gradcheck
+
+from . import build, checks, forbid, inputs, isolate, markers, sandbox, spec
 from .reports import Entry
+
+# Zip submissions: at most this many members, this many bytes unpacked, this ratio of
+# unpacked to packed bytes (a small zip that unpacks into a huge file is refused).
+MAX_MEMBERS = 10000
+MAX_UNPACKED = 256 * 2**20
+MAX_RATIO = 100
+SHOWN_OUTPUT = 2000  # characters of a child's output shown when no blank was isolated
 
 
 class SubmissionError(ValueError):
-    """The submission cannot be read at all (missing, not a folder or zip, unsafe zip)."""
+    """The submission cannot be read at all (missing, not a folder or zip, unsafe contents)."""
 
+
+# ---- the submission, as the grader's own copy ------------------------------------------------
 
 def unpack(submission, dest):
-    """The folder holding the submission's tree: itself, or its zip extracted into dest."""
-    path = Path(submission).resolve()
+    """Copy or extract the submission into dest (the grader's copy); return its tree's folder.
+
+    A folder may hold only folders and regular files: a symbolic link or a special file
+    is refused (never followed, never written through). A zip is checked for unsafe
+    paths, member count, unpacked size and compression ratio before anything is written.
+    """
+    path = Path(submission)
+    if path.is_symlink():
+        raise SubmissionError(f"submission {path.name} is a symbolic link; give the folder itself")
     if path.is_dir():
-        return _descend(path)
-    if not zipfile.is_zipfile(path):
-        raise SubmissionError(f"submission {path} is neither a folder nor a zip file")
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts or ":" in name:
-                raise SubmissionError(f"submission zip holds an unsafe path: {name!r}")
-        archive.extractall(dest)
+        _copy_checked(path, Path(dest))
+    elif zipfile.is_zipfile(path):
+        _extract_checked(path, Path(dest))
+    else:
+        raise SubmissionError(f"submission {path.name} is neither a folder nor a zip file")
     return _descend(Path(dest))
+
+
+def _copy_checked(src, dest):
+    total = 0
+    for folder, dirs, files in os.walk(src):
+        rel = Path(folder).relative_to(src)
+        dirs[:] = sorted(d for d in dirs if not _junk(d))
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in sorted([*dirs, *files]):
+            mode = os.lstat(Path(folder) / name).st_mode
+            where = (rel / name).as_posix()
+            if stat.S_ISLNK(mode):
+                raise SubmissionError(f"submission holds a symbolic link: {where}; links are "
+                                      "refused (zip or copy the files themselves)")
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise SubmissionError(f"submission holds a special file: {where}")
+        for name in sorted(files):
+            total += os.lstat(Path(folder) / name).st_size
+            if total > MAX_UNPACKED:
+                raise SubmissionError(f"submission is larger than {MAX_UNPACKED >> 20} MB")
+            shutil.copyfile(Path(folder) / name, dest / rel / name, follow_symlinks=False)
+
+
+def _junk(name):
+    return any(PurePosixPath(name).match(pattern) for pattern in spec.JUNK)
+
+
+def _extract_checked(path, dest):
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise SubmissionError(f"submission zip holds {len(members)} members; "
+                                  f"at most {MAX_MEMBERS}")
+        for member in members:
+            parts = PurePosixPath(member.filename).parts
+            if member.filename.startswith("/") or ".." in parts or ":" in member.filename:
+                raise SubmissionError(f"submission zip holds an unsafe path: {member.filename!r}")
+        unpacked = sum(m.file_size for m in members)
+        packed = sum(m.compress_size for m in members)
+        if unpacked > MAX_UNPACKED:
+            raise SubmissionError(f"submission zip unpacks to {unpacked >> 20} MB; "
+                                  f"at most {MAX_UNPACKED >> 20} MB")
+        if unpacked > 2**20 and unpacked > MAX_RATIO * max(packed, 1):
+            raise SubmissionError(f"submission zip unpacks {unpacked / max(packed, 1):.0f} times "
+                                  f"its packed size; at most {MAX_RATIO}")
+        dest.mkdir(parents=True, exist_ok=True)
+        for member in members:  # a link member becomes a file holding its target's name
+            archive.extract(member, dest)
 
 
 def _descend(path):
@@ -67,14 +143,282 @@ def splice(course, tree, dest):
     return taken
 
 
+# ---- the course, prepared once ---------------------------------------------------------------
+
+@dataclass
+class Context:
+    """What grading needs of a course, prepared once and reused for every submission."""
+
+    course: spec.Course
+    level: str                     # the sandbox's isolation level
+    program: Path                  # child.py and gradcheck, read-only inside the sandbox
+    jobs: dict                     # test index -> (job entry, {name: input array})
+    reference: dict = field(default_factory=dict)  # test index -> {output: solution's array}
+    folder: tempfile.TemporaryDirectory | None = None
+
+    def close(self):
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_REFERENCES = {}  # hash of the solution's files and the jobs -> reference arrays
+
+
+def prepare(solution, sandbox_level="auto", require_sandbox=False):
+    """The Context of the course at solution: isolation chosen, reference outputs computed.
+
+    Raises spec.SpecError for a bad coursework.toml, sandbox.SandboxError when the
+    isolation asked for is missing, RuntimeError when the solution fails its own tests.
+    """
+    course = spec.load(solution)
+    level = sandbox.level(sandbox_level, require=require_sandbox)
+    folder = tempfile.TemporaryDirectory(prefix="handgrad-")
+    program = Path(folder.name) / "program"
+    program.mkdir()
+    shutil.copyfile(Path(__file__).with_name("child.py"), program / "child.py")
+    shutil.copytree(Path(gradcheck.__file__).parent, program / "gradcheck",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    jobs = {index: job_entry(index, test) for index, test in enumerate(course.tests)
+            if test.kind != "pytest"}
+    context = Context(course, level, program, jobs, folder=folder)
+    try:
+        context.reference = _reference(context)
+    except BaseException:
+        context.close()
+        raise
+    return context
+
+
+def job_entry(index, test):
+    """The test as the child reads it (plain values) and its input arrays, built here."""
+    args, arrays = [], {}
+    for position, value in enumerate(inputs.build(test.inputs, test.seed)):
+        if isinstance(value, np.ndarray):
+            arrays[f"{index}.{position}"] = value
+            args.append({"array": f"{index}.{position}"})
+        else:
+            args.append({"value": value})
+    entry = {"index": index, "name": test.name, "kind": test.kind, "target": test.target,
+             "grads": list(test.grads), "seed": test.seed, "args": args}
+    return entry, arrays
+
+
+def _modules(course, tests):
+    named = ("forward", "backward", "function", "cls")
+    return list(dict.fromkeys([*course.packages, *(
+        v.partition(":")[0] for t in tests for k, v in t.target.items() if k in named)]))
+
+
+def _write_job(out, context, indices, numeric):
+    tests = [context.course.tests[i] for i in indices]
+    job = {"numeric": numeric, "modules": _modules(context.course, tests),
+           "tests": [context.jobs[i][0] for i in indices]}
+    (out / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    arrays = {k: v for i in indices for k, v in context.jobs[i][1].items()}
+    np.savez(out / "inputs.npz", **arrays)
+
+
+def _solution_hash(context):
+    digest = hashlib.sha256()
+    root = context.course.root
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _junk(d))
+        for name in sorted(files):
+            if name.endswith(".py") or name == spec.SPEC_NAME:
+                path = Path(folder) / name
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    for path in sorted(context.program.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _reference(context):
+    """Every declarative test's outputs on the solution tree: {index: {output: array}}."""
+    key = _solution_hash(context)
+    if key in _REFERENCES:
+        return _REFERENCES[key]
+    course, indices = context.course, sorted(context.jobs)
+    out = Path(context.folder.name) / "reference"
+    out.mkdir()
+    _write_job(out, context, indices, numeric=False)
+    limits = sandbox.Limits(wall=course.timeout * (len(indices) + 1), stage=course.timeout,
+                            memory_mb=course.memory_mb)
+    run = sandbox.run(context.program, course.root, out, limits, context.level)
+    failure = sandbox.read_json(out, "import.json")
+    if failure:
+        raise RuntimeError(f"the solution in {course.root} does not import: {failure['error']}")
+    reference = {}
+    for index in indices:
+        report = sandbox.read_json(out, f"{index}.json")
+        if not report or report.get("stage"):
+            why = (report or {}).get("stage") or ["", run.output[-3000:] or
+                                                  f"exit {run.returncode}"]
+            raise RuntimeError(f"the solution fails its own test {course.tests[index].name!r}: "
+                               f"{why[1]}")
+        reference[index] = sandbox.read_arrays(out, f"{index}.npz")
+    _REFERENCES[key] = reference
+    return reference
+
+
+# ---- one submission ------------------------------------------------------------------------
+
+def grade(submission, solution, use_splice=False, jobs=None, sandbox="auto", blanks=None):
+    """Return (entries, note) for a submission; a broken submission scores 0 with the reason.
+
+    jobs: how many blanks are graded at once (default: the number of CPUs);
+    sandbox: auto, bubblewrap, unshare or none; blanks: grade only these blanks' tests.
+    """
+    with prepare(solution, sandbox) as context:
+        return grade_submission(context, submission, use_splice, jobs, blanks)
+
+
+def selected_tests(course, blanks=None):
+    """(index, test) of the tests to grade: all, or those of the given blank ids.
+
+    Pytest tests carry no points (spec.py says why): `handgrad release` proves them on
+    the solution; the grader does not run them.
+    """
+    if blanks:
+        unknown = sorted(set(blanks) - {t.blank for t in course.tests})
+        if unknown:
+            known = sorted({t.blank for t in course.tests if t.blank})
+            raise ValueError(f"blanks {unknown} have no tests; known blanks: {known}")
+    return [(i, t) for i, t in enumerate(course.tests)
+            if t.kind != "pytest" and (not blanks or t.blank in blanks)]
+
+
+def grade_submission(context, submission, use_splice=False, jobs=None, blanks=None):
+    """Return (entries, note) for one submission, with a prepared Context."""
+    course = context.course
+    chosen = selected_tests(course, blanks)
+    tests = [t for _, t in chosen]
+    with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
+        tmp = Path(tmp)
+        try:
+            isolation, notes = _trees(course, submission, tmp, use_splice, tests)
+        except (SubmissionError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as err:
+            why = f"the submission cannot be read: {err}"
+            broken = [_entries(t, _same_for_all(t, "error", why)) for t in tests]
+            return [e for entries in broken for e in entries], why
+        deadline = time.monotonic() + course.time_budget
+        by_blank = {}
+        for index, test in chosen:
+            by_blank.setdefault(test.blank, []).append(index)
+
+        def run(item):
+            number, (blank, indices) = item
+            return _grade_blank(context, indices, isolation.trees[blank],
+                                tmp / f"out-{number}", deadline)
+
+        with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+            found = list(pool.map(run, enumerate(by_blank.items())))
+    verdicts = {index: v for part, _ in found for index, v in part.items()}
+    entries = [e for index, test in chosen
+               for e in _entries(test, forbid.overrule(test, verdicts[index], isolation.forbidden))]
+    shown = "" if isolation.isolated else _shown_output([output for _, output in found])
+    return entries, "\n".join(n for n in [*notes, _import_note(entries), shown] if n)
+
+
+def _trees(course, submission, tmp, use_splice, tests):
+    """The isolated tree of each graded blank, and the notes that say how they were made."""
+    tree = unpack(submission, tmp / "submission")
+    notes = []
+    if use_splice:
+        taken = splice(course, tree, tmp / "spliced")
+        tree = tmp / "spliced"
+        notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
+    isolation = isolate.build_trees(course, tree, tmp / "isolated", tests)
+    return isolation, [*notes, isolate.note(isolation)]
+
+
+def _grade_blank(context, indices, tree, out_root, deadline):
+    """Run one blank's tests in as few sandboxed children as it takes; judge each here.
+
+    A child that stops in the middle (a timeout, a crash, os._exit) costs the test
+    it was running; the tests after it run in a fresh child. Returns
+    ({index: verdicts}, the children's output).
+    """
+    course, pending, verdicts, output = context.course, list(indices), {}, []
+    attempt = 0
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            why = f"the submission's time budget of {course.time_budget:g} s ran out"
+            verdicts.update({i: _same_for_all(course.tests[i], "timed out", why)
+                             for i in pending})
+            break
+        out = out_root.with_name(f"{out_root.name}-{attempt}")
+        out.mkdir(mode=0o700)
+        _write_job(out, context, pending, numeric=True)
+        limits = sandbox.Limits(wall=min(left, course.timeout * (len(pending) + 1)),
+                                stage=course.timeout, memory_mb=course.memory_mb)
+        run = sandbox.run(context.program, tree, out, limits, context.level)
+        output.append(_clean(run.output, tree))
+        failure = sandbox.read_json(out, "import.json")
+        if isinstance(failure, dict):
+            why = f"the submission does not import:\n{_clean(str(failure.get('error')), tree)}"
+            verdicts.update({i: _same_for_all(course.tests[i], "error", why) for i in pending})
+            break
+        for index in list(pending):
+            report = sandbox.read_json(out, f"{index}.json")
+            if report is not None:
+                got = sandbox.read_arrays(out, f"{index}.npz")
+                test = course.tests[index]
+                found = checks.judge(test, context.reference[index], got, report)
+                verdicts[index] = {k: (o, _clean(t, tree)) for k, (o, t) in found.items()}
+                pending.remove(index)
+        if not pending:
+            break
+        started = [b.split()[1] for b in run.beats if b.startswith("start ")]
+        current = next((i for i in pending if started and str(i) == started[-1]), None)
+        why = _stopped(run, course, current is None)
+        stopped = [current] if current is not None else list(pending)
+        outcome = "timed out" if run.timed_out else "error"
+        verdicts.update({i: _same_for_all(course.tests[i], outcome, why) for i in stopped})
+        pending = [i for i in pending if i not in stopped]
+        attempt += 1
+    return verdicts, "".join(output)
+
+
+def _stopped(run, course, at_import):
+    """Why a child stopped before writing a test's results."""
+    where = "while importing the submission" if at_import else "during this test"
+    if run.timed_out:
+        return f"killed after {course.timeout:g} s without progress {where}"
+    if run.memory_hit:
+        return f"stopped {where}: the memory limit of {course.memory_mb} MB was reached"
+    return f"the test process ended {where} (exit code {run.returncode})"
+
+
+def _clean(text, tree):
+    """The child's text with the grader's own paths replaced by the sandbox's names."""
+    return str(text).replace(str(tree), "/submission")
+
+
+def _shown_output(outputs):
+    text = "".join(outputs).strip()
+    if not text:
+        return ""
+    cut = text[:SHOWN_OUTPUT] + ("\n[... output cut]" if len(text) > SHOWN_OUTPUT else "")
+    return f"Your code printed:\n{cut}"
+
+
 def _entries(test, verdicts):
     """One Entry per point-bearing output; hidden tests never show a traceback."""
     single = list(test.points) == ["passed"]
     out = []
     for key, points in test.points.items():
         outcome, text = verdicts[key]
-        if test.hidden and outcome == "error":
-            text = text.strip().splitlines()[0] if text.strip() else "error"
+        if test.hidden and outcome in ("error", "not attempted", "timed out"):
+            text = text.strip().splitlines()[0] if text.strip() else outcome
         out.append(Entry(name=test.name if single else f"{test.name}: {key}", blank=test.blank,
                          outcome=outcome, score=float(points) if outcome == "passed" else 0.0,
                          max_score=float(points), output=text, hidden=test.hidden))
@@ -85,96 +429,13 @@ def _same_for_all(test, outcome, text):
     return {key: (outcome, text) for key in test.points}
 
 
-def _run_test(course, index, test, tree, refdir, tmp):
-    result = Path(tmp) / f"result-{index}.json"
-    if test.kind == "pytest":
-        node = str(course.root / test.target["node"])
-        # One node per process: hypothesis' pytest plugin (options, statistics) is not needed
-        # for @given tests to run, and loading it would double each process's start-up time.
-        done = runner.run("pytest", tree, result, node, "-p", "no:hypothesispytest", cwd=tmp,
-                          timeout=course.timeout, memory_mb=course.memory_mb)
-    else:
-        done = runner.run("test", course.root, tree, index, refdir, result, cwd=tmp,
-                          timeout=course.timeout, memory_mb=course.memory_mb)
-    if done.timed_out:
-        return _same_for_all(test, "timed out", f"killed after {course.timeout:g} s")
-    if not result.is_file():
-        why = done.stderr.strip()[-2000:] or f"the test process exited with {done.returncode}"
-        return _same_for_all(test, "error", why)
-    payload = json.loads(result.read_text(encoding="utf-8"))
-    if test.kind != "pytest":
-        return {key: tuple(v) for key, v in payload["verdicts"].items()}
-    return _same_for_all(test, *_pytest_verdict(payload))
-
-
-def _pytest_verdict(payload):
-    """The worst outcome of the pytest node (a parametrized node may hold several tests)."""
-    order = ("error", "not attempted", "failed", "skipped", "passed")
-    found = list(payload["outcomes"].values())
-    if not found:
-        return "error", f"no test ran (pytest exit {payload['exit']})"
-    status, text = min(found, key=lambda st: order.index(st[0]))
-    if status == "skipped":
-        return "failed", f"skipped: {text}"
-    return status, text[-3000:]
-
-
-def reference(course, refdir, tmp):
-    """Compute every test's outputs on the solution; RuntimeError when the solution fails."""
-    done = runner.run("ref", course.root, refdir, cwd=tmp,
-                      timeout=course.timeout * max(1, len(course.tests)),
-                      memory_mb=course.memory_mb)
-    if done.returncode != 0:
-        raise RuntimeError(f"the solution in {course.root} fails its own tests' reference run:\n"
-                           f"{done.stderr[-3000:]}")
-
-
-def grade(submission, solution, use_splice=False, jobs=None):
-    """Return (entries, note) for a submission; a broken submission scores 0 with the reason.
-
-    jobs: how many test processes run at once (default: the number of CPUs).
-    """
-    course = spec.load(solution)
-    with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
-        tmp = Path(tmp)
-        try:
-            isolation, notes = _trees(course, submission, tmp, use_splice)
-        except (SubmissionError, OSError, zipfile.BadZipFile) as err:
-            why = f"the submission cannot be read: {err}"
-            broken = [_entries(t, _same_for_all(t, "error", why)) for t in course.tests]
-            return [e for entries in broken for e in entries], why
-        (tmp / "ref").mkdir()
-        reference(course, tmp / "ref", tmp)
-
-        def run(item):
-            index, test = item
-            return _run_test(course, index, test, isolation.trees[test.blank], tmp / "ref", tmp)
-
-        with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-            verdicts = list(pool.map(run, enumerate(course.tests)))
-    entries = [e for test, v in zip(course.tests, verdicts, strict=True)
-               for e in _entries(test, forbid.overrule(test, v, isolation.forbidden))]
-    return entries, "\n".join(n for n in [*notes, _import_note(entries)] if n)
-
-
-def _trees(course, submission, tmp, use_splice):
-    """The isolated tree of each graded blank, and the notes that say how they were made."""
-    tree = unpack(submission, tmp / "submission")
-    notes = []
-    if use_splice:
-        taken = splice(course, tree, tmp / "spliced")
-        tree = tmp / "spliced"
-        notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
-    isolation = isolate.build_trees(course, tree, tmp / "isolated")
-    return isolation, [*notes, isolate.note(isolation)]
-
-
 def _import_note(entries):
     """Why tests could not import the submission: all of them, or only some blanks' trees."""
     broken = [e for e in entries if e.output.startswith("the submission does not import")]
     if not broken:
         return ""
-    why = broken[0].output.strip().splitlines()[-1]
+    lines = broken[0].output.strip().splitlines()
+    why = next((line for line in lines[1:] if " raised " in line), lines[-1])
     if len(broken) == len(entries):
         return f"The submission does not import: {why}"
     blanks = ", ".join(sorted({e.blank for e in broken}))

@@ -20,9 +20,6 @@ from pathlib import Path
 
 from . import forbid, markers, spec
 
-# Data files (a CIFAR-10 folder in the student's tree) are linked into each tree, not copied.
-LINK_OVER_BYTES = 2**20
-
 
 @dataclass
 class Isolation:
@@ -46,12 +43,14 @@ def solution_blocks(course):
 
 
 def _copy(tree, dest):
-    """Copy tree into dest: caches and version control left out, large data files linked,
-    the tree's own symbolic links kept as links (a link to / is not followed)."""
+    """Copy tree (the grader's own copy of the submission) into dest: caches and version
+    control left out, symbolic links never followed. Files are hard-linked where the file
+    system allows (one tree per blank costs no space; a symbolic link would point nowhere
+    in the sandbox); a file that gets a blank's variant is replaced, never written through."""
     def copy(src, dst):
-        if os.path.getsize(src) > LINK_OVER_BYTES and not src.endswith(".py"):
-            os.symlink(os.path.realpath(src), dst)
-        else:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
             shutil.copyfile(src, dst)
 
     shutil.copytree(tree, dest, symlinks=True, ignore=shutil.ignore_patterns(*spec.JUNK),
@@ -81,12 +80,12 @@ def _variants(tree, blocks):
     return out, guarded
 
 
-def build_trees(course, tree, dest):
-    """Write one isolated copy of tree per graded blank under dest; return the Isolation.
+def build_trees(course, tree, dest, tests=None):
+    """Write one isolated copy of tree per blank of tests (default: all) under dest.
 
-    Tests of no blank run on a copy with every blank's region from the solution. In a
-    blank's tree, what the blank may not reach is checked in its source and disabled
-    (forbid.py).
+    Returns the Isolation. Tests of no blank run on a copy with every blank's
+    region from the solution. In a blank's tree, what the blank may not reach is
+    checked in its source and disabled (forbid.py).
     """
     blocks = solution_blocks(course)
     variants, guarded = _variants(tree, blocks)
@@ -94,10 +93,11 @@ def build_trees(course, tree, dest):
         isolated=sorted(guarded),
         missing={bid: rel for rel, ids in blocks.items() for bid in ids if bid not in guarded},
     )
-    for index, blank in enumerate(sorted({t.blank for t in course.tests})):
+    for index, blank in enumerate(sorted({t.blank for t in tests or course.tests})):
         target = Path(dest) / f"blank-{index}"
         _copy(tree, target)
         for rel, texts in variants.items():
+            (target / rel).unlink()
             (target / rel).write_text(texts.get(blank, texts[None]), encoding="utf-8")
         if blank:
             result.forbidden[blank] = forbid.enforce(course, blank, target)

@@ -1,4 +1,8 @@
-"""Run one worker job in a child process with a timeout and a memory limit."""
+"""Run one worker job in a child process with a timeout and a memory limit.
+
+Only for the instructor's own trees (release proof and verification): a
+student's code is started by sandbox.py alone.
+"""
 
 import os
 import resource

@@ -6,8 +6,9 @@
     instructor_only = ["coursework.toml"]  # globs never released
     notebooks = ["notebooks/*.ipynb"]    # released without outputs or solutions
     packages = ["layers"]                # a submission must provide these itself
-    timeout = 60                         # seconds per graded test
-    memory_mb = 2048                     # address-space limit per graded test
+    timeout = 60                         # seconds per graded test (and for an import)
+    memory_mb = 2048                     # memory of a blank's process tree
+    budget = 180                         # seconds for a whole submission (default 3 x timeout)
     kink_convention = "any"              # gradcheck at kinks: "any" subgradient, or "pytorch"
     forbid = ["scipy.*"]                 # what no graded blank may reach (see forbid.py)
 
@@ -17,7 +18,7 @@
     [forbid]                             # per blank: functions of the course, modules.*
     relu_backward = ["max_backward"]
 
-    [[tests]]                            # kinds: layer, loss, update, model, pytest
+    [[tests]]                            # kinds: layer, loss, update, model (pytest: 0 points)
     name = "relu_backward"
     blank = "relu_backward"
     kind = "layer"
@@ -29,6 +30,11 @@
     hidden = false                       # hidden tests show after the due date
     case = "kinks"                       # the input class judged: a hidden test's case
                                          # must have a visible test of the same blank
+
+A pytest-kind test may not carry points or be hidden: it runs the student's
+code inside the test's own process, where nothing the grader can trust judges
+it. Point-bearing tests are declarative (inputs, outputs, comparisons), judged
+by the grader from the values the student's code returns.
 """
 
 import fnmatch
@@ -94,6 +100,12 @@ class Course:
     timeout: float = 60.0
     memory_mb: int = 2048
     kink_convention: str = "any"
+    budget: float | None = None  # None: 3 x timeout
+
+    @property
+    def time_budget(self):
+        """Seconds for grading one whole submission."""
+        return float(self.budget) if self.budget is not None else 3 * float(self.timeout)
 
     def is_released(self, relpath):
         """True when relpath (posix, relative to root) belongs in the student version."""
@@ -138,7 +150,7 @@ def load(root):
 
 
 _COURSE_KEYS = ("public_tests", "hidden_tests", "notebooks", "packages", "notebook_env",
-                "timeout", "memory_mb", "kink_convention")
+                "timeout", "memory_mb", "kink_convention", "budget")
 _TARGET_KEYS = ("forward", "backward", "function", "cls", "init", "node", "steps", "config")
 
 
@@ -173,6 +185,15 @@ def _test(raw, blanks):
     points = {"passed": points} if not isinstance(points, dict) else dict(points)
     if not points or any(not isinstance(p, (int, float)) or p < 0 for p in points.values()):
         raise SpecError(f"{SPEC_NAME}: test {name!r} has points {points!r}; expected numbers >= 0")
+    if kind != "pytest" and "passed" in points:
+        raise SpecError(f"{SPEC_NAME}: test {name!r} gives points to no output; name them, "
+                        "e.g. points = { dx = 2, dw = 2 }")
+    if kind == "pytest" and (raw.get("hidden") or any(points.values())):
+        raise SpecError(
+            f"{SPEC_NAME}: test {name!r} is a pytest test with points or hidden = true; a pytest "
+            "test runs inside the student's process, where the grader cannot judge it: give it "
+            "points = 0, or write it as a layer, loss, update or model test (inputs and "
+            "outputs, judged by the grader)")
     return Test(
         name=name, blank=blank, kind=kind, points=points, hidden=bool(raw.get("hidden", False)),
         target={k: raw[k] for k in _TARGET_KEYS if k in raw},

@@ -16,6 +16,8 @@ from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from . import answers, build, grader, isolate, runner
 
 
@@ -104,7 +106,9 @@ def answer_scan(course, out, timeout=1800, memory_mb=4096):
         (tmp / "ref").mkdir()
         trees = isolate.build_trees(course, out, tmp / "trees").trees
         try:
-            grader.reference(course, tmp / "ref", tmp)
+            with grader.prepare(course.root) as context:
+                for index, arrays in context.reference.items():
+                    np.savez(tmp / "ref" / f"{index}.npz", **arrays)
         except RuntimeError as err:
             return [f"answer scan: {err}"]
         for blank in graded:

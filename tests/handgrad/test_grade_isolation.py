@@ -87,16 +87,17 @@ def test_a_tree_without_guards_is_graded_as_it_is(tmp_path):
     assert isolate.note(iso).startswith("No blank was isolated")
 
 
-def test_large_data_files_are_linked_not_copied(course_and_student, tmp_path):
+def test_files_are_hard_linked_and_blank_files_replaced(course_and_student, tmp_path):
     course, student = course_and_student
     (student / "data").mkdir()
-    (student / "data/big.bin").write_bytes(b"\0" * (isolate.LINK_OVER_BYTES + 1))
-    (student / "data/small.txt").write_text("small\n")
+    (student / "data/big.bin").write_bytes(b"\0" * 2**20)
+    before = (student / LIB).read_text()
     iso = isolate.build_trees(course, student, tmp_path / "iso")
     tree = iso.trees["softmax_loss"]
-    assert os.path.islink(tree / "data/big.bin")
-    assert not os.path.islink(tree / "data/small.txt")
-    assert not os.path.islink(tree / LIB)
+    assert os.path.samefile(tree / "data/big.bin", student / "data/big.bin")
+    assert not os.path.islink(tree / "data/big.bin")
+    assert not os.path.samefile(tree / LIB, student / LIB)
+    assert (student / LIB).read_text() == before
 
 
 def test_links_in_the_submission_stay_links(course_and_student, tmp_path):

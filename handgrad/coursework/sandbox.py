@@ -1,0 +1,461 @@
+"""The door: every process that runs a submission's code is started here, and only here.
+
+    run(program, tree, out, limits, level) -> Run    one sandboxed child, all of it dead after
+    read_json(out, name), read_arrays(out, name)     what it left in out, as plain data
+
+The child is `python -I -S PROGRAM/child.py`: no PYTHON* variables, no user or
+site .pth files (so an editable install of the instructor's tree is never on
+its path), an explicit sys.path of the program folder, the graded tree and the
+interpreter's third-party packages. What it hands back is files in its own
+output folder (arrays in .npz, read with allow_pickle=False; small JSON of
+plain values), heartbeat lines on a pipe, and its output, capped. It decides
+nothing: the grader judges those values in its own process.
+
+Isolation levels (`level()` picks the strongest this machine gives):
+- bubblewrap: new mount, PID, network, IPC, UTS and user namespaces; the child
+  sees only the interpreter, its site-packages, the program folder (/grader),
+  the tree read-only (/submission), its output folder (/out), a small private
+  /tmp and $HOME; it runs as uid 65534 and dies with the grader.
+- unshare: new network and PID namespaces (util-linux unshare), its own
+  session; the child can read every file the grader's user can read.
+- none: its own session only.
+Every level adds rlimits (file size, open files, CPU time; address space when
+no memory cgroup holds the group) and, where the grader may create cgroups
+(v1 or v2), a memory and a process-count limit for the whole process tree,
+which is also how every descendant is found and killed at the end.
+"""
+
+import contextlib
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import sysconfig
+import time
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+
+LEVELS = ("bubblewrap", "unshare", "none")
+MEANING = {
+    "bubblewrap": "namespaces: the child sees only the graded tree and the interpreter, "
+                  "no network, uid 65534",
+    "unshare": "no network, own PID namespace; the child can read the grader's files",
+    "none": "no isolation: the child runs as the grader's user and can read its files",
+}
+SANDBOX_UID = 65534
+BWRAP = "/usr/bin/bwrap"
+
+
+class SandboxError(RuntimeError):
+    """The requested isolation is not available here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall: float = 60.0             # seconds for the whole run
+    stage: float | None = None     # seconds between two heartbeats (None: only wall)
+    memory_mb: int = 2048          # the process tree (cgroup), else each process (RLIMIT_AS)
+    processes: int = 64
+    file_mb: int = 64              # largest file the child may write
+    open_files: int = 256
+    output_bytes: int = 64 * 1024  # stdout and stderr kept; the rest is counted and dropped
+    tmp_mb: int = 64               # private /tmp and $HOME (bubblewrap)
+
+
+@dataclass
+class Run:
+    returncode: int | None         # None: killed at a time limit
+    output: str                    # stdout and stderr, the first Limits.output_bytes
+    dropped: int                   # bytes of output beyond the cap
+    beats: list = field(default_factory=list)  # heartbeat lines, in order
+    seconds: float = 0.0
+    memory_hit: bool = False       # the cgroup's memory limit was reached
+
+    @property
+    def timed_out(self):
+        return self.returncode is None
+
+
+def _bwrap_works():
+    if not os.access(BWRAP, os.X_OK):
+        return False
+    probe = [BWRAP, "--ro-bind", "/", "/", "--unshare-all", "--uid", str(SANDBOX_UID),
+             "--gid", str(SANDBOX_UID), "--die-with-parent", "true"]
+    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+
+
+def _unshare_works():
+    exe = shutil.which("unshare")
+    if not exe:
+        return False
+    probe = [exe, "--net", "--pid", "--fork", "--kill-child", "true"]
+    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+
+
+def level(requested=None, require=False):
+    """The isolation level to use: requested, or for 'auto' the strongest that works here.
+
+    requested: auto, bubblewrap, unshare or none (None: $HANDGRAD_SANDBOX, else auto).
+    require: raise SandboxError unless bubblewrap can be used.
+    """
+    requested = requested or os.environ.get("HANDGRAD_SANDBOX") or "auto"
+    if requested not in ("auto", *LEVELS):
+        raise ValueError(f"sandbox: level {requested!r}; expected auto or one of {LEVELS}")
+    works = {"bubblewrap": _bwrap_works, "unshare": _unshare_works, "none": lambda: True}
+    candidates = LEVELS if requested == "auto" else (requested,)
+    found = next((name for name in candidates if works[name]()), None)
+    if found is None:
+        raise SandboxError(f"sandbox: {requested} cannot be used on this machine")
+    if require and found != "bubblewrap":
+        raise SandboxError(f"sandbox: bubblewrap is required, but the isolation here is {found} "
+                           f"({'not installed' if not os.access(BWRAP, os.X_OK) else 'refused'})")
+    return found
+
+
+def describe(name):
+    """The one line the grader prints about the isolation in force."""
+    memory = "memory and process limits per group (cgroup)" if Group.available() else \
+             "memory limit per process (rlimit), no process-count limit for the group"
+    return f"isolation: {name} ({MEANING[name]}; {memory})"
+
+
+# ---- cgroups: one memory + pids group per run, where the grader may create them -------------
+
+class Group:
+    """A cgroup (v1 memory + pids, or v2) holding one child's whole process tree."""
+
+    _serial = 0
+
+    def __init__(self, dirs):
+        self.dirs = dirs
+
+    @staticmethod
+    def _bases():
+        """{controller: folder of this process's own cgroup} for the controllers we can write
+        ("unified": a cgroup v2 folder whose children get memory and pids controllers)."""
+        bases = {}
+        try:
+            lines = Path("/proc/self/cgroup").read_text().splitlines()
+        except OSError:
+            return bases
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if controllers in ("memory", "pids") and not v2:
+                folder = Path("/sys/fs/cgroup", controllers, path.lstrip("/"))
+            elif not controllers and v2:
+                folder = Path("/sys/fs/cgroup", path.lstrip("/"))
+                try:
+                    enabled = (folder / "cgroup.subtree_control").read_text().split()
+                except OSError:
+                    continue
+                if not {"memory", "pids"} <= set(enabled):
+                    continue
+                controllers = "unified"
+            else:
+                continue
+            if os.access(folder, os.W_OK):
+                bases[controllers] = folder
+        return bases
+
+    @classmethod
+    def available(cls):
+        bases = cls._bases()
+        return {"memory", "pids"} <= set(bases) or "unified" in bases
+
+    @classmethod
+    def create(cls, memory_mb, processes):
+        """A new group with those limits, or None when no cgroup can be created."""
+        bases = cls._bases()
+        cls._serial += 1
+        name = f"handgrad-{os.getpid()}-{cls._serial}"
+        size = str(int(memory_mb) * 2**20)
+        if {"memory", "pids"} <= set(bases):
+            settings = {bases["memory"] / name: {"memory.limit_in_bytes": size,
+                                                 "memory.memsw.limit_in_bytes": size},
+                        bases["pids"] / name: {"pids.max": str(processes)}}
+        elif "unified" in bases:
+            settings = {bases["unified"] / name: {"memory.max": size, "memory.swap.max": "0",
+                                                  "pids.max": str(processes)}}
+        else:
+            return None
+        try:
+            for folder, values in settings.items():
+                folder.mkdir()
+                for key, value in values.items():
+                    if (folder / key).exists():
+                        (folder / key).write_text(value)
+        except OSError:
+            cls(list(settings)).remove()
+            return None
+        return cls(list(settings))
+
+    def join(self):
+        """Move the calling process into the group (run in the child before exec)."""
+        for folder in self.dirs:
+            fd = os.open(folder / "cgroup.procs", os.O_WRONLY)
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+
+    def pids(self):
+        found = set()
+        for folder in self.dirs:
+            with contextlib.suppress(OSError):
+                found |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
+        return found
+
+    def kill(self, patience=10.0):
+        """SIGKILL every process in the group until none is left (new forks included)."""
+        end = time.monotonic() + patience
+        while (pids := self.pids()) and time.monotonic() < end:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+        return not self.pids()
+
+    def memory_hit(self):
+        """True when the memory limit killed a process (v1 oom_control, v2 memory.events)."""
+        for folder in self.dirs:
+            for name in ("memory.oom_control", "memory.events"):
+                with contextlib.suppress(OSError, ValueError):
+                    words = (folder / name).read_text().split()
+                    counts = dict(zip(words[::2], map(int, words[1::2]), strict=False))
+                    if counts.get("oom_kill", 0) > 0:
+                        return True
+        return False
+
+    def remove(self):
+        for folder in self.dirs:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+# ---- the command line of each level -----------------------------------------------------------
+
+def interpreter():
+    """The real interpreter binary (a venv's python is a link to it)."""
+    return os.path.realpath(sys.executable)
+
+
+def site_packages():
+    """The folders of the interpreter's third-party packages (the venv's, then the base's)."""
+    found = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return [p for p in dict.fromkeys(found) if os.path.isdir(p)]
+
+
+def _bwrap_command(program, tree, out, limits, beat_fd):
+    prefix = sys.base_prefix
+    cmd = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
+           "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+           "--ro-bind", "/usr", "/usr", "--ro-bind", prefix, prefix,
+           "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+           "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev",
+           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/home",
+           "--ro-bind", str(program), "/grader", "--ro-bind", str(tree), "/submission",
+           "--bind", str(out), "/out", "--chdir", "/tmp", "--clearenv"]
+    sites = []
+    for index, path in enumerate(site_packages()):
+        cmd += ["--ro-bind", path, f"/site/{index}"]
+        sites.append(f"/site/{index}")
+    for key, value in _env(beat_fd, "/home").items():
+        cmd += ["--setenv", key, value]
+    return [*cmd, interpreter(), "-I", "-S", "-B", "/grader/child.py", "/submission", "/out",
+            *sites]
+
+
+def _env(beat_fd, home):
+    return {"HOME": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "HANDGRAD_BEAT_FD": str(beat_fd)}
+
+
+def _plain_command(name, program, tree, out):
+    cmd = [interpreter(), "-I", "-S", "-B", str(Path(program) / "child.py"), str(tree),
+           str(out), *site_packages()]
+    if name == "unshare":
+        cmd = [shutil.which("unshare"), "--net", "--pid", "--fork", "--kill-child",
+               "--mount-proc", *cmd]
+    return cmd
+
+
+def _preexec(limits, group):
+    def apply():
+        if group is not None:
+            group.join()
+        else:
+            size = int(limits.memory_mb) * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        file_size = int(limits.file_mb) * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = int(limits.wall) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    return apply
+
+
+# ---- run ----------------------------------------------------------------------------------------
+
+def run(program, tree, out, limits, level_name):
+    """Run PROGRAM/child.py TREE OUT SITES... in the sandbox; return the Run once all of it is dead.
+
+    program: a folder holding child.py and what it imports besides numpy (read-only inside)
+    tree: the graded tree (read-only under bubblewrap); out: a folder only the grader made,
+    the child's only writable place outside its private /tmp.
+    The child is killed at limits.wall, or when limits.stage seconds pass without a
+    heartbeat line on the descriptor named by $HANDGRAD_BEAT_FD.
+    """
+    beat_read, beat_write = os.pipe()
+    group = Group.create(limits.memory_mb, limits.processes)
+    if level_name == "bubblewrap":
+        cmd, env = _bwrap_command(program, tree, out, limits, beat_write), {}
+    else:
+        cmd, env = _plain_command(level_name, program, tree, out), _env(beat_write, str(out))
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(cmd, env=env, cwd=out, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                pass_fds=(beat_write,), start_new_session=True,
+                                preexec_fn=_preexec(limits, group))
+    except BaseException:
+        os.close(beat_read)
+        os.close(beat_write)
+        if group is not None:
+            group.remove()
+        raise
+    os.close(beat_write)
+    try:
+        result = _watch(proc, beat_read, limits, start)
+    finally:
+        _end(proc, group)
+        os.close(beat_read)
+        proc.stdout.close()
+    result.memory_hit = group is not None and group.memory_hit()
+    if group is not None:
+        group.remove()
+    result.seconds = time.monotonic() - start
+    return result
+
+
+class _Reader:
+    """Output kept up to a cap (the rest counted), heartbeat lines collected."""
+
+    def __init__(self, limits):
+        self.limits, self.kept, self.dropped = limits, bytearray(), 0
+        self.beats, self.partial = [], b""
+
+    def output(self, chunk):
+        room = max(0, self.limits.output_bytes - len(self.kept))
+        self.kept += chunk[:room]
+        self.dropped += len(chunk) - min(room, len(chunk))
+
+    def beat(self, chunk):
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()[-4096:]
+        room = max(0, 100000 - len(self.beats))
+        self.beats += [line.decode("utf-8", "replace")[:200] for line in lines[:room]]
+
+    def result(self, returncode):
+        return Run(returncode, self.kept.decode("utf-8", "replace"), self.dropped, self.beats)
+
+
+def _watch(proc, beat_read, limits, start):
+    """Read output and heartbeats until the child exits or a time limit passes."""
+    reader = _Reader(limits)
+    handlers = {proc.stdout.fileno(): reader.output, beat_read: reader.beat}
+    for fd in handlers:
+        os.set_blocking(fd, False)
+    last_beat, exited_at = start, None
+    while True:
+        now = time.monotonic()
+        deadline = start + limits.wall
+        if limits.stage is not None:
+            deadline = min(deadline, last_beat + limits.stage)
+        if now >= deadline and exited_at is None:
+            return reader.result(None)
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now  # drain what is written; a daemon holding a pipe is not waited for
+        if exited_at is not None and (not handlers or now - exited_at > 0.2):
+            break
+        wait = 0.05 if exited_at is not None else min(0.5, deadline - now)
+        ready, _, _ = select.select(list(handlers), [], [], max(0.0, wait))
+        if not ready and exited_at is not None:
+            break
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                del handlers[fd]
+                continue
+            handlers[fd](chunk)
+            if fd == beat_read:
+                last_beat = time.monotonic()
+    proc.wait()
+    return reader.result(proc.returncode)
+
+
+def _end(proc, group):
+    """Kill the child's whole tree (group, session, namespace) and reap the child."""
+    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL),
+                   lambda: proc.kill()):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            target()
+    proc.wait()
+    if group is not None and not group.kill():
+        raise RuntimeError("sandbox: a child's processes could not be killed")
+
+
+# ---- what the child left behind, as plain data ----------------------------------------------
+
+def _read(folder, name, limit):
+    """The bytes of folder/name: a regular file, never a link, at most limit bytes; else None."""
+    try:
+        fd = os.open(Path(folder) / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+        return data if len(data) <= limit else None
+    finally:
+        os.close(fd)
+
+
+def read_json(folder, name, limit=2**20):
+    """Plain JSON values the child wrote (None when missing, too large or malformed)."""
+    data = _read(folder, name, limit)
+    try:
+        return None if data is None else json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def read_arrays(folder, name, limit=64 * 2**20):
+    """{key: ndarray} of an .npz the child wrote, without pickles and within limit bytes
+    (uncompressed); None when missing, too large or malformed."""
+    data = _read(folder, name, limit)
+    if data is None:
+        return None
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            if sum(member.file_size for member in archive.infolist()) > limit:
+                return None
+        with np.load(BytesIO(data), allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError):
+        return None

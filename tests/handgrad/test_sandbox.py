@@ -1,0 +1,224 @@
+"""The sandbox: limits for a child's whole process tree, output cap, isolation, safe reads."""
+
+import os
+import socket
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from handgrad.coursework import sandbox
+
+LEVEL = sandbox.level()  # $HANDGRAD_SANDBOX picks a weaker level for a second run
+needs_bwrap = pytest.mark.skipif(LEVEL != "bubblewrap", reason="not isolated by bubblewrap")
+needs_cgroup = pytest.mark.skipif(not sandbox.Group.available(), reason="no writable cgroup")
+
+
+def _run(tmp_path, body, limits=None, level=LEVEL, tree=None):
+    """Run a child.py made of body (TREE and OUT are its arguments) and return the Run."""
+    program = tmp_path / "program"
+    program.mkdir(exist_ok=True)
+    head = ("import os, sys, time\nfrom pathlib import Path\n"
+            "TREE, OUT = Path(sys.argv[1]), Path(sys.argv[2])\n"
+            "def beat(line):\n    os.write(int(os.environ['HANDGRAD_BEAT_FD']), "
+            "(line + '\\n').encode())\n")
+    (program / "child.py").write_text(head + textwrap.dedent(body))
+    if tree is None:
+        tree = tmp_path / "tree"
+        tree.mkdir(exist_ok=True)
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    return sandbox.run(program, tree, out, limits or sandbox.Limits(wall=20), level), out
+
+
+def test_a_child_hands_back_arrays_json_and_heartbeats(tmp_path):
+    run, out = _run(tmp_path, """
+        sys.path.extend(sys.argv[3:])
+        import json
+        import numpy as np
+        beat("ready")
+        np.savez(OUT / "a.npz", x=np.arange(3.0))
+        (OUT / "r.json").write_text(json.dumps({"ok": [1, 2]}))
+        print("hello")
+    """)
+    assert run.returncode == 0, run.output
+    assert run.beats == ["ready"]
+    assert run.output == "hello\n"
+    assert np.array_equal(sandbox.read_arrays(out, "a.npz")["x"], [0.0, 1.0, 2.0])
+    assert sandbox.read_json(out, "r.json") == {"ok": [1, 2]}
+
+
+def test_output_is_capped_and_the_rest_counted(tmp_path):
+    limits = sandbox.Limits(wall=20, output_bytes=1000)
+    run, _ = _run(tmp_path, "sys.stdout.write('x' * 3_000_000)\n", limits)
+    assert run.returncode == 0
+    assert run.output == "x" * 1000
+    assert run.dropped == 3_000_000 - 1000
+
+
+def test_a_silent_child_is_killed_at_the_stage_limit(tmp_path):
+    start = time.monotonic()
+    run, _ = _run(tmp_path, "beat('ready')\ntime.sleep(60)\n",
+                  sandbox.Limits(wall=30, stage=1.0))
+    assert run.timed_out
+    assert run.beats == ["ready"]
+    assert time.monotonic() - start < 10
+
+
+def test_a_setsid_daemon_dies_with_its_child(tmp_path):
+    """A double-forked, setsid daemon holding stdout neither stretches the run nor outlives it."""
+    run, out = _run(tmp_path, """
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(2)
+                (OUT / "late").write_text("the daemon lived on")
+                time.sleep(60)
+            os._exit(0)
+        print("parent done", flush=True)
+    """, sandbox.Limits(wall=30))
+    assert run.returncode == 0
+    assert run.seconds < 10
+    time.sleep(3)
+    assert not (out / "late").exists()
+
+
+def test_a_wall_time_limit_holds_for_a_busy_child(tmp_path):
+    start = time.monotonic()
+    run, _ = _run(tmp_path, "while True:\n    beat('busy')\n    time.sleep(0.05)\n",
+                  sandbox.Limits(wall=2, stage=1))
+    assert run.timed_out
+    assert time.monotonic() - start < 10
+
+
+@needs_cgroup
+def test_a_fork_bomb_meets_the_process_limit(tmp_path):
+    run, out = _run(tmp_path, """
+        made = 0
+        try:
+            for _ in range(1000):
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                made += 1
+        except OSError:
+            pass
+        (OUT / "made").write_text(str(made))
+    """, sandbox.Limits(wall=30, processes=20))
+    assert run.returncode == 0, run.output
+    assert int((out / "made").read_text()) < 20
+    assert run.seconds < 20
+
+
+@needs_cgroup
+def test_memory_is_limited_for_the_whole_tree(tmp_path):
+    """Four processes of 100 MB each meet a group limit of 200 MB."""
+    run, out = _run(tmp_path, """
+        for _ in range(3):
+            if os.fork() == 0:
+                break
+        block = bytearray(100 * 2**20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(3)
+        (OUT / f"kept-{os.getpid()}").write_text("1")
+    """, sandbox.Limits(wall=30, memory_mb=200))
+    assert len(list(out.glob("kept-*"))) < 4
+    assert run.memory_hit
+
+
+def test_the_child_python_is_isolated_from_the_graders_path(tmp_path, monkeypatch):
+    """No PYTHONPATH, no editable install: the grader's own packages are not importable."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(sys.path))
+    run, out = _run(tmp_path, """
+        names = []
+        for name in ("handgrad", "layers", "gradcheck"):
+            try:
+                __import__(name)
+                names.append(name)
+            except ImportError:
+                pass
+        (OUT / "imported").write_text(",".join(names))
+    """)
+    assert run.returncode == 0, run.output
+    assert (out / "imported").read_text() == ""
+
+
+@needs_bwrap
+def test_bubblewrap_shows_only_the_tree_as_an_unprivileged_user(tmp_path):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "mine.py").write_text("X = 1\n")
+    (tmp_path / "secret.txt").write_text("solution\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    run, out = _run(tmp_path, f"""
+        import json
+        seen = {{
+            "uid": os.getuid(),
+            "tree": sorted(os.listdir("/submission")),
+            "secret": os.path.exists({str(tmp_path / "secret.txt")!r}),
+            "tests": os.path.exists({here!r}),
+            "cwd": os.getcwd(),
+        }}
+        try:
+            open("/submission/new.py", "w")
+            seen["tree_writable"] = True
+        except OSError:
+            seen["tree_writable"] = False
+        (OUT / "seen.json").write_text(json.dumps(seen))
+    """)
+    assert run.returncode == 0, run.output
+    seen = sandbox.read_json(out, "seen.json")
+    assert seen == {"uid": sandbox.SANDBOX_UID, "tree": ["mine.py"], "secret": False,
+                    "tests": False, "cwd": "/tmp", "tree_writable": False}
+
+
+@needs_bwrap
+def test_bubblewrap_has_no_network(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        run, out = _run(tmp_path, f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=2)
+                (OUT / "net").write_text("connected")
+            except OSError as err:
+                (OUT / "net").write_text(type(err).__name__)
+        """)
+    finally:
+        server.close()
+    assert run.returncode == 0, run.output
+    assert (out / "net").read_text() != "connected"
+
+
+def test_reads_refuse_links_fifos_and_large_files(tmp_path):
+    (tmp_path / "real.json").write_text('{"a": 1}')
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "big.json").write_text("[" + "1," * 1000 + "1]")
+    assert sandbox.read_json(tmp_path, "real.json") == {"a": 1}
+    assert sandbox.read_json(tmp_path, "link.json") is None
+    assert sandbox.read_json(tmp_path, "fifo.json") is None
+    assert sandbox.read_json(tmp_path, "big.json", limit=100) is None
+    assert sandbox.read_json(tmp_path, "missing.json") is None
+
+
+def test_arrays_with_pickles_are_refused(tmp_path):
+    np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}], dtype=object))
+    np.savez(tmp_path / "ok.npz", x=np.ones(2))
+    assert sandbox.read_arrays(tmp_path, "obj.npz") is None
+    assert np.array_equal(sandbox.read_arrays(tmp_path, "ok.npz")["x"], [1.0, 1.0])
+
+
+def test_level_names_what_is_required(monkeypatch):
+    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+    with pytest.raises(sandbox.SandboxError, match="bubblewrap is required"):
+        sandbox.level("auto", require=True)
+    with pytest.raises(ValueError, match="expected auto or one of"):
+        sandbox.level("docker")
+    assert sandbox.level("none") == "none"
+    assert sandbox.describe("none").startswith("isolation: none (")
