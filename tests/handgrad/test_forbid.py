@@ -213,5 +213,6 @@ def test_the_answer_scan_names_what_gives_an_answer_away_unless_forbidden(tmp_pa
                     + 'affine_backward = ["affine_backward_t"]\n')
     problems = verify.answer_scan(spec.load(course.root), out, timeout=120)
     assert problems == [
-        "toylib.relu_grad reproduces dx of the test 'relu_backward' of blank relu_backward: "
-        "forbid it in relu_backward's [forbid] list of coursework.toml, or do not ship it"]
+        f"toylib.relu_grad reproduces dx of the test {test!r} of blank relu_backward: "
+        "forbid it in relu_backward's [forbid] list of coursework.toml, or do not ship it"
+        for test in ("relu_backward", "relu_backward public example", "relu_backward at the kink")]
