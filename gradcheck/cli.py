@@ -1,9 +1,10 @@
 """gradcheck [TARGET ...] [options]: numeric gradient checks from the command line.
 
-The library's own layers and models are checked in this process; a file, a folder
-of files or a module::Class (someone else's code) is checked in a child process per
-file (gradcheck.isolation), which hands back plain results. This module parses,
-starts the checks, prints and decides the exit codes.
+Every target (a file, each file of a folder, a module::Class, a built-in name, whose
+`layers` may be a student's own) is checked in a child process of its own
+(gradcheck.isolation), which hands back plain results. This module parses, starts
+the checks, prints and decides the exit codes; only --selftest, which checks the
+library against planted bugs, runs in this process.
 """
 
 import argparse
@@ -17,7 +18,7 @@ from .isolation import run_isolated, stop_all
 from .recipes import CONVENTIONS
 from .report import LayerCheck, format_line, summarize
 from .sweep import format_sweep
-from .targets import TargetError, builtin_targets, is_isolated, resolve
+from .targets import TargetError, builtin_targets, known, names_a_file_or_class
 
 EXIT_CODES = """exit codes: one per file, and for the run 2 if any file's is 2, else 1 if any
 file's is 1, else 3 if every file's is 3, else 0:
@@ -135,7 +136,7 @@ def plan(specs):
     every .py file beneath it but packages' __init__.py (re-exports of the others);
     TargetError for an unknown or missing target."""
     if not specs:
-        return [("", builtin_targets(), False)]
+        return [("", "", False)]
     jobs = []
     for spec in specs:
         path = Path(spec)
@@ -144,45 +145,40 @@ def plan(specs):
             if not found:
                 raise TargetError(f"gradcheck: no .py file in {spec}")
             jobs += [(str(p), str(p), True) for p in found]
-        elif is_isolated(spec):
+        elif names_a_file_or_class(spec):
             file = spec.partition("::")[0]
             if file.endswith(".py") and not Path(file).is_file():
                 raise TargetError(f"gradcheck: no such file: {file}")
             jobs.append((file if file.endswith(".py") else "", spec, False))
         else:
-            jobs.append(("", resolve(spec), False))
+            known(spec)
+            jobs.append(("", spec, False))
     return jobs
 
 
 def run_jobs(jobs, options, args):
     """The results of run_job for every job, in order; --jobs files checked at once."""
     with ThreadPoolExecutor(args.jobs) as pool:
-        started = [pool.submit(run_job, job, options, args.timeout) if isinstance(job, str)
-                   else None for job in jobs]
+        started = [pool.submit(run_job, job, options, args.timeout) for job in jobs]
         try:
-            for job, future in zip(jobs, started, strict=True):
-                yield run_job(job, options, args.timeout) if future is None else future.result()
+            for future in started:
+                yield future.result()
         except BaseException:                   # Ctrl-C: no new child, the running ones end
             pool.shutdown(wait=False, cancel_futures=True)
             stop_all()
             raise
 
 
-def run_job(job, options, timeout):
-    """([LayerCheck], error message or "", nothing to check, wall seconds) of one job."""
+def run_job(spec, options, timeout):
+    """([LayerCheck], error message or "", nothing to check, wall seconds) of one target,
+    checked in a child process."""
     start = time.perf_counter()
     checks, error, empty = [], "", False
-    if not isinstance(job, str):
-        for name, run in job:
-            lc = run(**options)
-            lc.name = name
-            checks.append(lc)
-    else:
-        for record in run_isolated(job, options, timeout):
-            if "check" in record:
-                checks.append(LayerCheck.from_dict(record["check"]))
-            error = record.get("error", error)
-            empty = empty or record.get("empty", False)
+    for record in run_isolated(spec, options, timeout):
+        if "check" in record:
+            checks.append(LayerCheck.from_dict(record["check"]))
+        error = record.get("error", error)
+        empty = empty or record.get("empty", False)
     return checks, error, empty, time.perf_counter() - start
 
 

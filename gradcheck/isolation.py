@@ -1,5 +1,6 @@
-"""The door to code someone else wrote: a student's file or module is imported and
-checked here, in a child process, one child per file, and nowhere else.
+"""The door to code someone else wrote: a student's file or module (or the `layers`
+package of a student's tree, checked by built-in names) is imported and checked here,
+in a child process, one child per file or target, and nowhere else.
 
 The parent (run_isolated) starts `python -m gradcheck.isolation JOB` in a new session
 (a Ctrl-C at the terminal reaches the parent only), with one BLAS thread, an
@@ -51,7 +52,8 @@ class CheckTimeout(BaseException):
 
 
 def run_isolated(spec, options, timeout):
-    """Yield the records of checking spec (file.py, file.py::NAME or module::Class).
+    """Yield the records of checking spec: file.py, file.py::NAME, module::Class, a built-in
+    name (the `layers` package found first on the path may be a student's), or "" (all).
 
     options: plain keyword arguments of the checks (seed, dtype name, tol, ...).
     """
@@ -158,6 +160,9 @@ def _limited(timeout, fn, *args):
 def _import(spec, timeout):
     """(module or None, error message): spec's file or module imported under the limit."""
     from .hints import describe_error
+    from .targets import names_a_file_or_class
+    if not names_a_file_or_class(spec):
+        return None, ""                  # built-in names: the layers package, imported later
     path = spec.partition("::")[0]
     is_file = path.endswith(".py")
     try:
@@ -179,7 +184,7 @@ def _import(spec, timeout):
 def child(job):
     """Import and check job["spec"]; write one JSON line per event on job["fd"]."""
     from .report import GradientCheck, LayerCheck
-    from .targets import TargetError, file_targets
+    from .targets import TargetError, targets_of
     out = os.fdopen(job["fd"], "w")
 
     def emit(record):
@@ -197,15 +202,20 @@ def child(job):
         pass
     spec, timeout = job["spec"], job["timeout"]
     module, error = _import(spec, timeout)
-    try:
-        targets = [] if error else file_targets(spec, module)
-    except TargetError as err:
-        error = str(err)
-        emit({"error": error, "empty": True})    # nothing to check in it
+    targets = []
+    if error:
+        emit({"error": error})
     else:
-        if error:
-            emit({"error": error})
-    for name, run in [] if error else targets:
+        try:
+            targets = _limited(timeout, targets_of, spec, module)
+        except TargetError as err:
+            emit({"error": str(err), "empty": True})     # nothing to check in it
+        except CheckTimeout:
+            emit({"error": f"gradcheck: finding the targets did not finish within "
+                           f"{timeout:g} s"})
+        except BaseException as err:                    # a student's layers package failing
+            emit({"error": f"gradcheck: importing the targets failed: {_raised(err, module)}"})
+    for name, run in targets:
         emit({"start": name})
         try:
             lc = _limited(timeout, lambda run=run: run(**job["options"]))

@@ -43,16 +43,20 @@ CUSTOM = ("a layer of your own is checked from Python: from gradcheck import che
           "'Checking gradients')")
 
 
-def is_isolated(spec):
-    """True when spec names someone else's code (a file or a module::Class): it is
-    imported and checked in a child process (gradcheck.isolation)."""
+def names_a_file_or_class(spec):
+    """True when spec is file.py, file.py::NAME or module::Class (else: built-in names)."""
     path, _, member = spec.partition("::")
     return path.endswith(".py") or bool(member)
 
 
-def file_targets(spec, module):
-    """[(name, thunk)] of an imported file or module, for spec file.py[::NAME] or
-    module::Class; TargetError when there is nothing to check."""
+def targets_of(spec, module=None):
+    """[(name, thunk)] of a command-line target: spec "" (every built-in layer and model),
+    a built-in name, or an imported file or module for file.py[::NAME] or module::Class;
+    TargetError when there is nothing to check."""
+    if not spec:
+        return builtin_targets()
+    if not names_a_file_or_class(spec):
+        return resolve(spec)
     path, _, member = spec.partition("::")
     if not path.endswith(".py"):
         return [_model_class(module, path, member)]
@@ -97,17 +101,20 @@ def builtin_targets():
     return targets
 
 
+def known(spec):
+    """TargetError unless spec names built-in layers or models; nothing is imported."""
+    if not any(n == spec or n.startswith(spec + "_") for n in [*RECIPES, *MODELS]):
+        raise TargetError(f"gradcheck: unknown target {spec!r}; known: "
+                          f"{', '.join([*RECIPES, *MODELS])}, a file.py, file.py::NAME, a "
+                          f"folder or module::Class; {CUSTOM}")
+
+
 def resolve(spec):
-    """[(name, thunk)] for one command-line target naming the library's own code."""
+    """[(name, thunk)] for one command-line target naming built-in layers or models."""
+    known(spec)
     if spec in RECIPES:
         return [recipe_thunk(RECIPES[spec])]
-    builtin = dict(builtin_targets())
-    matches = [(n, t) for n, t in builtin.items() if n == spec or n.startswith(spec + "_")]
-    if matches:
-        return matches
-    raise TargetError(f"gradcheck: unknown target {spec!r}; known: "
-                      f"{', '.join([*RECIPES, *MODELS])}, a file.py, file.py::NAME, a folder "
-                      f"or module::Class; {CUSTOM}")
+    return [(n, t) for n, t in builtin_targets() if n == spec or n.startswith(spec + "_")]
 
 
 def _model_class(module, module_name, cls_name):
