@@ -327,3 +327,13 @@ def _conv_module():
 
     module.conv_backward_naive = conv_backward_naive
     return module
+
+
+def test_a_student_tree_whose_layers_exit_at_import_is_a_verdict(tmp_path):
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "layers" / "__init__.py").write_text("import sys\nsys.exit(3)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "gradcheck", "relu"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr          # a verdict, not exit 3
+    assert "FAIL: raised SystemExit: 3 at layers/__init__.py:2" in done.stdout
