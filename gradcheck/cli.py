@@ -235,8 +235,9 @@ def write(path, text):
 
 
 def run_selftest():
-    """Correct built-in layers must pass; every planted bug must be caught."""
-    from . import selftest                  # imports layers: in this process only when asked
+    """Correct built-in layers must pass; every planted bug must be caught (layers are
+    imported in this process only when the self-test is asked for)."""
+    from . import selftest
     ok = True
     for name, run in builtin_targets():
         lc = run()

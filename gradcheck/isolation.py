@@ -100,7 +100,7 @@ def _read(child, fd, timeout, err):
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 record = json.loads(line)
-                current = record.get("start", current)
+                current = record.get("start", None if "check" in record else current)
                 done = done or "done" in record
                 deadline = time.monotonic() + timeout + GRACE
                 yield record
