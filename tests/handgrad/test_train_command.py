@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -298,8 +299,6 @@ def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeyp
 
 
 def test_two_processes_started_together_write_two_folders(tmp_path):
-    import subprocess
-
     command = [sys.executable, "-m", "handgrad", "train", "--epochs", "1", "--quiet"]
     env = dict(os.environ, PYTHONPATH=ROOT)
     runs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
@@ -334,22 +333,45 @@ def test_batchnorm_metrics_report_the_best_epochs_validation_accuracy(tmp_path, 
     assert read_json(tmp_path / "b" / "metrics.json")["val_acc"] == max(history)
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap for a small tmpfs")
-def test_a_full_disk_exits_3_not_1(tmp_path):
-    import subprocess
-
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    command = ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--size", "40000", "--tmpfs",
-               str(disk), sys.executable, "-m", "handgrad", "train", "--epochs", "1",
-               "--quiet", "--out", str(disk / "run")]
+def bwrap(*mounts):
+    """The bubblewrap command that runs `python -m handgrad train` with extra mounts."""
+    if shutil.which("bwrap") is None:
+        pytest.skip("needs bubblewrap (apt-get install bubblewrap) for a real tmpfs or mount")
     probe = subprocess.run(["bwrap", "--bind", "/", "/", "--dev", "/dev", "true"],
                            capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"bubblewrap cannot run here: {probe.stderr.decode().strip()}")
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    return ["bwrap", "--bind", "/", "/", "--dev", "/dev", *mounts, sys.executable, "-m",
+            "handgrad", "train"]
+
+
+def run_in(command, *argv):
+    return subprocess.run([*command, *map(str, argv)], capture_output=True, text=True,
+                          check=False, env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+
+
+def test_a_full_disk_exits_3_not_1(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = run_in(bwrap("--size", "40000", "--tmpfs", str(disk)), "--epochs", 1, "--quiet",
+                  "--out", disk / "run")
     assert done.returncode == 3, done.stderr
     assert done.stderr.startswith(f"handgrad train: cannot write the outputs in {disk / 'run'}")
     assert "No space left on device" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_read_only_out_and_resume_folders_exit_2(tmp_path, capsys):
+    assert run(capsys, "--epochs", 1, "--quiet", "--out", tmp_path / "done")[0] == 0
+    (tmp_path / "empty").mkdir()
+    read_only = bwrap("--ro-bind", str(tmp_path), str(tmp_path))    # even root cannot write
+    for argv, message in [
+        (["--out", tmp_path / "new"], f"cannot write the folder in {tmp_path / 'new'}: "
+                                      "Read-only file system"),
+        (["--out", tmp_path / "empty"], f"--out {tmp_path / 'empty'}: cannot write there: "
+                                        "Read-only file system"),
+        (["--resume", tmp_path / "done", "--epochs", 2],
+         f"--resume {tmp_path / 'done'}: cannot write there: Read-only file system"),
+    ]:
+        done = run_in(read_only, *argv, "--quiet")
+        assert (done.returncode, done.stderr) == (2, f"handgrad train: {message}\n")
