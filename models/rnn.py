@@ -48,6 +48,10 @@ class CaptioningRNN(Model):
             raise ValueError(f"CaptioningRNN: cell_type is {cell_type!r}; expected 'rnn' or 'lstm'")
         if "<NULL>" not in word_to_idx:
             raise ValueError("CaptioningRNN: word_to_idx has no '<NULL>' (the padding word)")
+        self.init_args = {"word_to_idx": {str(w): int(i) for w, i in word_to_idx.items()},
+                          "input_dim": input_dim, "wordvec_dim": wordvec_dim,
+                          "hidden_dim": hidden_dim, "cell_type": cell_type,
+                          "dtype": np.dtype(dtype)}        # save() stores them: load_model
         self.cell_type = cell_type
         self.dtype = dtype
         self.word_to_idx = word_to_idx

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 import models.base
-from models import FullyConnectedNet, ThreeLayerConvNet, TwoLayerNet, load_model
+from models import (
+    CaptioningRNN,
+    FullyConnectedNet,
+    ThreeLayerConvNet,
+    TwoLayerNet,
+    load_model,
+)
 
 
 def trained_batchnorm_net(rng, dtype=np.float64):
@@ -230,8 +236,10 @@ def test_save_writes_exactly_the_path_it_is_given(tmp_path, rng):
      lambda: FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization="batchnorm",
                                dropout_keep_ratio=0.5, dtype=np.float64, seed=3),
      lambda: ThreeLayerConvNet(input_dim=(1, 6, 6), num_filters=2, filter_size=3,
-                               hidden_dim=5, num_classes=3, dtype=np.float64)],
-    ids=["two_layer", "fc", "convnet"],
+                               hidden_dim=5, num_classes=3, dtype=np.float64),
+     lambda: CaptioningRNN({"<NULL>": 0, "<START>": 1, "<END>": 2, "cat": 3}, input_dim=4,
+                           wordvec_dim=3, hidden_dim=5, cell_type="lstm", dtype=np.float64)],
+    ids=["two_layer", "fc", "convnet", "captioning_lstm"],
 )
 def test_load_model_rebuilds_the_model_from_its_file_alone(tmp_path, rng, build):
     np.random.seed(0)
@@ -248,6 +256,10 @@ def test_load_model_rebuilds_the_model_from_its_file_alone(tmp_path, rng, build)
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(loaded.state_dict()[key], value, err_msg=key)
         assert loaded.state_dict()[key].dtype == value.dtype
+    if isinstance(model, CaptioningRNN):
+        features = rng.standard_normal((2, 4))
+        np.testing.assert_array_equal(loaded.sample(features, 5), model.sample(features, 5))
+        return
     shape = model.input_dim if isinstance(model, ThreeLayerConvNet) else (4,)
     X = rng.standard_normal((2, *shape))
     np.testing.assert_array_equal(loaded.loss(X), model.loss(X))
