@@ -17,20 +17,23 @@ HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                   (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def read_npz(path):
+def read_npz(path, names=None):
     """Return {name: array} of the .npz at path; ValueError naming a member that lies.
 
-    Raises ValueError for a file that is not a zip of .npy members, and
-    FileNotFoundError for a missing file.
+    names: read only these arrays (those present), e.g. the metadata of a big
+    checkpoint; None reads all. Raises ValueError for a file that is not a zip
+    of .npy members, and FileNotFoundError for a missing file.
     """
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
-                _check_member(archive, info)
+                if names is None or info.filename.removesuffix(".npy") in names:
+                    _check_member(archive, info)
     except zipfile.BadZipFile as err:
         raise ValueError(f"not an .npz archive: {err}") from err
     with np.load(path, allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+        wanted = archive.files if names is None else [n for n in archive.files if n in names]
+        return {name: archive[name] for name in wanted}
 
 
 def _check_member(archive, info):

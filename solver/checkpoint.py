@@ -95,7 +95,7 @@ def _check_ours(path, run_id):
         return
     try:
         if path.endswith(".npz"):
-            owner = json.loads(str(read_npz(path)[META_KEY])).get("run_id")
+            owner = json.loads(str(read_npz(path, [META_KEY])[META_KEY])).get("run_id")
         else:
             with open(path, encoding="utf-8") as f:
                 owner = json.load(f).get("run_id")
