@@ -230,3 +230,68 @@ def test_notebooks_use_the_tree_they_sit_in(student):
         assert origins, path
         for name, origin in origins.items():
             assert Path(origin).resolve().is_relative_to(student.resolve()), (path, name, origin)
+
+
+# A cheating student: each of these blanks calls what computes its answer for it, by another
+# route each time; (blank, its file, the code in its guards, code added outside, what the
+# grader must name).
+CHEATS = [
+    ("batchnorm_backward", "layers/normalization.py",
+     "    return batchnorm_backward_alt(dout, cache)", "",
+     "forbidden: batchnorm_backward reaches batchnorm_backward_alt ("),
+    ("conv_backward_naive", "layers/conv.py",
+     "    return _fast(dout, (_pad(x, pad, pad), w, conv_param))", "\n_fast = conv_backward_fast\n",
+     "forbidden: conv_backward_naive reaches conv_backward_fast ("),
+    ("max_pool_backward_naive", "layers/pool.py",
+     "    import importlib\n    fast = importlib.import_module('layers.pool')\n"
+     "    dx = fast.max_pool_backward_fast(dout, fast.max_pool_forward_fast(x, pool_param)[1])", "",
+     "forbidden: max_pool_backward_naive reaches importlib.* ("),
+    ("relu_backward", "layers/activations.py",
+     "    import layers\n    gate = getattr(layers, 'max_' + 'backward')\n"
+     "    return gate(dout, x > 0)[0]", "",
+     "forbidden: relu_backward reaches max_backward ("),
+    ("softmax_loss", "layers/losses.py",
+     "    from handgrad.coursework import example\n    toy = {}\n    exec(example.LIB, toy)\n"
+     "    return toy['softmax_loss'](x, y)", "",
+     "forbidden: softmax_loss reaches handgrad.* ("),
+    ("affine_backward", "layers/affine.py",
+     "    from layers import temporal_affine_backward as step\n"
+     "    dx, dw, db = step(dout[:, None], (x.reshape(len(x), 1, -1), w))\n"
+     "    dx = dx.reshape(x.shape)", "",
+     "forbidden: affine_backward reaches temporal_affine_backward ("),
+    ("two_layer_loss", "models/fc_net.py",
+     "        net = FullyConnectedNet([len(b1)], input_dim=len(W1), num_classes=len(b2),\n"
+     "                                reg=self.reg, dtype=W1.dtype)\n"
+     "        net.params = dict(self.params)\n        if y is None:\n"
+     "            return net.loss(X)\n        loss, grads = net.loss(X, y)", "",
+     "forbidden: two_layer_loss reaches FullyConnectedNet ("),
+    # The name is computed in a helper of the student's own file: only the run time sees it.
+    ("dropout_backward", "layers/dropout.py",
+     "    from layers.trick import go\n    return go(dout, cache)", "",
+     "forbidden: multiply_backward may not be called from the blank dropout_backward"),
+]
+TRICK = ("import layers\n\nNAME = ['multiply', 'backward']\n\n\ndef go(dout, cache):\n"
+         "    return getattr(layers, '_'.join(NAME))(dout, (cache[0], cache[0]))[1]\n")
+
+
+def test_a_cheating_student_scores_zero_for_each_cheat_and_full_marks_elsewhere(student,
+                                                                             tmp_path):
+    tree = shutil.copytree(student, tmp_path / "handin")
+    _answer(tree, leave={blank for blank, *_ in CHEATS})
+    for blank, rel, body, tail, _ in CHEATS:
+        text, used = markers.splice((tree / rel).read_text(),
+                                    {blank: [line + "\n" for line in body.split("\n")]}, rel)
+        assert used == [blank]
+        (tree / rel).write_text(text + tail)
+    (tree / "layers/trick.py").write_text(TRICK)
+    code, results, _ = _grade(tree, tmp_path / "out")
+    assert code == 1
+    named = {blank: message for blank, *_, message in CHEATS}
+    for t in results["tests"]:
+        blank = t["extra_data"]["blank"]
+        if blank in named:
+            assert t["score"] == 0, t["name"]
+            if t["visibility"] != "after_due_date":
+                assert named[blank] in t["output"], (t["name"], t["output"][:500])
+        else:
+            assert t["score"] == t["max_score"], (t["name"], t["output"][:500])
