@@ -41,6 +41,10 @@ DYNAMIC = {"exec", "eval", "compile", "__import__", "globals", "vars", "locals",
 # These take the name to look up as their first (getattr: second) argument.
 LOOKUPS = {"getattr": 1, "setattr": 1, "delattr": 1, "operator.attrgetter": 0,
            "operator.methodcaller": 0, "importlib.import_module": 0, "__import__": 0}
+# Attributes that reach into modules, functions and objects by reflection.
+REFLECTION = {"__dict__", "__globals__", "__builtins__", "__code__", "__closure__",
+              "__import__", "__loader__", "__spec__", "__subclasses__", "__getattribute__",
+              "__wrapped__", "__self__", "__func__", "__defaults__", "__kwdefaults__"}
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _WORD = re.compile(r"[A-Za-z_][\w.]*")
 
@@ -57,9 +61,9 @@ class Rule:
         return cls(frozenset(e for e in entries if not e.endswith(".*")),
                    tuple(e[:-2] for e in entries if e.endswith(".*")))
 
-    def hit(self, dotted):
+    def hit(self, dotted, modules=True):
         """The forbidden entry that the dotted path reaches, or None."""
-        for module in self.modules:
+        for module in self.modules if modules else ():
             if dotted == module or dotted.startswith(module + "."):
                 return module + ".*"
         return next((part for part in dotted.split(".") if part in self.names), None)
@@ -137,8 +141,11 @@ class Source:
 class Scanner:
     """Walks a region and everything of the tree it calls; collects violations."""
 
-    def __init__(self, tree, rule, blank):
-        self.tree, self.rule, self.blank = Path(tree), rule, blank
+    def __init__(self, tree, rule, blank, pristine=None):
+        """blank: whose code is checked (named in the messages); pristine: {relpath: lines}
+        of the release, to tell the library's own functions (which may use any module)
+        from the student's (None: every function is the student's)."""
+        self.tree, self.rule, self.blank, self.pristine = Path(tree), rule, blank, pristine
         self.sources, self.seen, self.found = {}, set(), []
 
     def source(self, rel):
@@ -174,11 +181,18 @@ class Scanner:
             self._report(src, node, f"{self.blank} calls {name}() with a name or code the "
                          "grader cannot read; no blank may look names up or run code at run time")
         ident = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-        if isinstance(ident, str) and ident.startswith("__") and ident.endswith("__"):
+        if ident in REFLECTION:
             self._report(src, node, f"{self.blank} uses {ident}: no blank may reach into "
                          "modules or objects by reflection")
 
-    def code(self, src, root, local=frozenset(), via="", strings=False):
+    def students(self, src, node):
+        """True unless node (a definition of src) is, line for line, the release's own."""
+        if self.pristine is None or src.rel not in self.pristine:
+            return True
+        lines = src.text.splitlines()[node.lineno - 1:node.end_lineno]
+        return any(line.strip() not in self.pristine[src.rel] for line in lines)
+
+    def code(self, src, root, local=frozenset(), via="", strings=False, modules=True):
         """Report what root (a statement or definition of src) reaches; follow tree calls.
 
         strings: also the names inside string constants (the student's own region only:
@@ -189,7 +203,7 @@ class Scanner:
             if (isinstance(node, ast.Name) and node.id in local) or id(node) in notes:
                 continue
             for dotted in self._reached(src, node, strings):
-                hit = self.rule.hit(dotted)
+                hit = self.rule.hit(dotted, modules)
                 if hit:
                     self._report(src, node, f"{self.blank} reaches {hit}{via}")
                 elif isinstance(node, (ast.Name, ast.Attribute)):
@@ -216,8 +230,11 @@ class Scanner:
         if found and found not in self.seen:
             self.seen.add(found)
             where, name = found
-            self.code(self.sources[where], self.sources[where].defs[name],
-                      via=via or f" through {name}()")
+            src, node = self.sources[where], self.sources[where].defs[name]
+            students = self.students(src, node)
+            for inner in ast.walk(node) if students else ():
+                self._dynamic(src, inner)
+            self.code(src, node, via=via or f" through {name}()", modules=students)
 
     def locate(self, src, name):
         return (src.rel, name) if name in src.defs else None
@@ -292,17 +309,56 @@ def region(course, blank, src, guarded=True):
     return node.body if node is not None else []
 
 
-def scan(course, blank, tree, guarded=True):
-    """The violations of the blank's code in tree (messages, [] when clean)."""
+def scan(course, blank, tree, guarded=True, pristine=None):
+    """The violations of the blank's code in tree (messages, [] when clean).
+
+    pristine: {relpath: text} of the release's Python files; when given, the code the
+    student wrote outside the guards (lines the release does not hold, files it does not
+    have, in the course's packages) may not reach the forbidden modules either: at import,
+    it could replace any blank's function.
+    """
     rule = Rule.of(course.forbid.get(blank, ()))
     rel = course.blanks[blank]["file"]
     if not rel.endswith(".py") or not (rule.names or rule.modules):
         return []
-    scanner = Scanner(tree, rule, blank)
+    known = {r: {ln.strip() for ln in t.splitlines()} for r, t in (pristine or {}).items()}
+    scanner = Scanner(tree, rule, blank, known if pristine is not None else None)
     src = (Path(tree) / rel).is_file() and scanner.source(rel)
     if src:  # a file that does not parse fails at import, where the grader reports it
         scanner.region(src, region(course, blank, src, guarded))
-    return scanner.found
+    if pristine is None:
+        return scanner.found
+    outside = Scanner(tree, Rule(frozenset(), rule.modules), "code added outside the blanks",
+                      known)
+    for path in sorted(p for package in course.packages
+                       for p in (Path(tree) / package).rglob("*.py")):
+        src = outside.source(path.relative_to(tree).as_posix())
+        if src:
+            outside.region(src, _added(src, known.get(src.rel)))
+    return scanner.found + outside.found
+
+
+def _added(src, known):
+    """The outermost statements of src that start on a line the release does not hold
+    (all of them in a file it does not have), outside every blank's guards."""
+    if known is None:
+        return src.module.body
+    guarded = {row for b in markers.guards(src.text, src.rel)
+               for row in range(b.begin, b.end + 1)}
+    lines = src.text.splitlines()
+    out = []
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt) or child.lineno in guarded:
+                continue
+            if lines[child.lineno - 1].strip() not in known:
+                out.append(child)
+            else:
+                visit(child)
+
+    visit(src.module)
+    return out
 
 
 def disable(course, blank, tree):
@@ -347,10 +403,10 @@ def _disabled(text, names, blank):
     return text
 
 
-def enforce(course, blank, tree):
-    """Scan the student's region of the blank in its isolated tree, then disable the
-    forbidden functions there; return the violations found in the source."""
-    found = scan(course, blank, tree)
+def enforce(course, blank, tree, pristine=None):
+    """Scan the student's code of the blank in its isolated tree (see scan), then disable
+    the forbidden functions there; return the violations found in the source."""
+    found = scan(course, blank, tree, pristine=pristine)
     disable(course, blank, tree)
     return found
 

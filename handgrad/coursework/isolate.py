@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import forbid, markers, spec
+from . import build, forbid, markers, spec
 
 
 @dataclass
@@ -89,6 +89,8 @@ def build_trees(course, tree, dest, tests=None):
     """
     blocks = solution_blocks(course)
     variants, guarded = _variants(tree, blocks)
+    pristine = {rel: data.decode("utf-8") for rel, data in build.build(course).files.items()
+                if rel.endswith(".py")}
     result = Isolation(
         isolated=sorted(guarded),
         missing={bid: rel for rel, ids in blocks.items() for bid in ids if bid not in guarded},
@@ -100,7 +102,7 @@ def build_trees(course, tree, dest, tests=None):
             (target / rel).unlink()
             (target / rel).write_text(texts.get(blank, texts[None]), encoding="utf-8")
         if blank:
-            result.forbidden[blank] = forbid.enforce(course, blank, target)
+            result.forbidden[blank] = forbid.enforce(course, blank, target, pristine)
         result.trees[blank] = target
     return result
 

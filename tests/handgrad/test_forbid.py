@@ -16,6 +16,9 @@ PLANTED = '''
 
 def relu_grad(dout, cache):
     return dout * (cache > 0)
+
+
+GRADS = {"relu": relu_grad}
 '''
 FORBID = '''
 [forbid]
@@ -157,16 +160,38 @@ def test_the_forbid_lists_are_checked_against_the_library_and_the_solution(tmp_p
         spec.load(course.root)
 
 
+def test_code_added_outside_the_blanks_may_not_reach_the_forbidden_modules(course_and_release,
+                                                                           tmp_path):
+    """Run at import, such code could replace any blank's function: every blank answers."""
+    course, release = course_and_release
+    pristine = {rel: data.decode() for rel, data in build.build(course).files.items()
+                if rel.endswith(".py")}
+    honest = ("\n\ndef double(a):\n    return 2 * a\n\n\nif __name__ == '__main__':\n"
+              "    print(double(relu_forward(1.0)[0]))\n")
+    tree = _solved(course, release, tmp_path / "honest", tail=honest)
+    (tree / "toylib/helpers.py").write_text("import numpy as np\n\nTWO = np.float64(2)\n")
+    assert [forbid.scan(course, b, tree, pristine=pristine) for b in course.blanks] == \
+        [[]] * len(course.blanks)
+    tree = _solved(course, release, tmp_path / "cheat",
+                   tail="\nimport importlib\nrelu_backward = importlib.import_module('toylib')"
+                        ".GRADS['relu']\n")
+    row = len((tree / LIB).read_text().splitlines()) - 1
+    (tree / "toylib/helpers.py").write_text("def go(name):\n    return eval(name)\n")
+    for blank in course.blanks:
+        assert forbid.scan(course, blank, tree, pristine=pristine) == [
+            f"code added outside the blanks reaches importlib.* ({LIB}:{row})",
+            f"code added outside the blanks reaches importlib.* ({LIB}:{row + 1})",
+            "code added outside the blanks calls eval() with a name or code the grader cannot "
+            "read; no blank may look names up or run code at run time (toylib/helpers.py:2)"]
+
+
 def test_a_cheat_scores_zero_for_its_blank_only(course_and_release, tmp_path):
-    """relu_backward reaches relu_grad through a helper in a file of its own that looks the
-    name up at run time (the static check cannot see it: the disabled body raises);
-    softmax_loss imports scipy (the static check sees it). Every other blank scores."""
+    """relu_backward reaches relu_grad through a dict of the library, by a computed key (the
+    static check cannot see it: the disabled body raises); softmax_loss imports scipy (the
+    static check sees it). Every other blank scores."""
     course, release = course_and_release
     tree = _solved(course, release, tmp_path / "handin", "relu_backward",
-                   "    from toylib.extra import go\n    return go(dout, cache)")
-    (tree / "toylib/extra.py").write_text(
-        "import toylib\n\nNAME = ['relu', 'grad']\n\n\ndef go(d, c):\n"
-        "    return getattr(toylib, '_'.join(NAME))(d, c)\n")
+                   "    return GRADS['re' + 'lu'](dout, cache)")
     lib = tree / LIB
     text = lib.read_text()
     lib.write_text(text.replace("    shifted = x - x.max(", "    import scipy.special\n"

@@ -234,11 +234,18 @@ def test_notebooks_use_the_tree_they_sit_in(student):
 
 # A cheating student: each of these blanks calls what computes its answer for it, by another
 # route each time; (blank, its file, the code in its guards, code added outside, what the
-# grader must name).
+# grader must name). Code added outside the blanks that reaches a forbidden module (the
+# toy example, importlib) would cost every blank: tests/handgrad/test_forbid.py shows it.
 CHEATS = [
+    ("batchnorm_backward_alt", "layers/normalization.py",
+     "    return batchnorm_backward(dout, cache)", "",
+     "forbidden: batchnorm_backward_alt reaches batchnorm_backward ("),
+    # A dict of the library holds the function, looked up by a computed key: only the run
+    # time sees it.
     ("batchnorm_backward", "layers/normalization.py",
-     "    return batchnorm_backward_alt(dout, cache)", "",
-     "forbidden: batchnorm_backward reaches batchnorm_backward_alt ("),
+     "    from models.fc_net import NORMALIZATIONS\n"
+     "    return NORMALIZATIONS['batch' + 'norm'][1](dout, cache)", "",
+     "forbidden: batchnorm_backward_alt may not be called from the blank batchnorm_backward"),
     ("conv_backward_naive", "layers/conv.py",
      "    return _fast(dout, (_pad(x, pad, pad), w, conv_param))", "\n_fast = conv_backward_fast\n",
      "forbidden: conv_backward_naive reaches conv_backward_fast ("),
@@ -265,13 +272,11 @@ CHEATS = [
      "        net.params = dict(self.params)\n        if y is None:\n"
      "            return net.loss(X)\n        loss, grads = net.loss(X, y)", "",
      "forbidden: two_layer_loss reaches FullyConnectedNet ("),
-    # The name is computed in a helper of the student's own file: only the run time sees it.
     ("dropout_backward", "layers/dropout.py",
-     "    from layers.trick import go\n    return go(dout, cache)", "",
-     "forbidden: multiply_backward may not be called from the blank dropout_backward"),
+     "    from layers.gates import multiply_backward as times\n"
+     "    return times(dout, (mask, mask))[1]", "",
+     "forbidden: dropout_backward reaches multiply_backward ("),
 ]
-TRICK = ("import layers\n\nNAME = ['multiply', 'backward']\n\n\ndef go(dout, cache):\n"
-         "    return getattr(layers, '_'.join(NAME))(dout, (cache[0], cache[0]))[1]\n")
 
 
 def test_a_cheating_student_scores_zero_for_each_cheat_and_full_marks_elsewhere(student,
@@ -283,7 +288,6 @@ def test_a_cheating_student_scores_zero_for_each_cheat_and_full_marks_elsewhere(
                                     {blank: [line + "\n" for line in body.split("\n")]}, rel)
         assert used == [blank]
         (tree / rel).write_text(text + tail)
-    (tree / "layers/trick.py").write_text(TRICK)
     code, results, _ = _grade(tree, tmp_path / "out")
     assert code == 1
     named = {blank: message for blank, *_, message in CHEATS}
