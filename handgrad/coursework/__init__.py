@@ -8,6 +8,8 @@
 - grader, checks, reports: reference outputs, judging in the grader's process, results.json
 - isolate: one tree per blank, the solution's code in every other blank
 - runner, worker: the instructor's own trees in child processes (release proof, verification)
+- forbid, reach: what a blank's code may not reach, checked in its source and disabled in
+  its tree; answers: the release's functions that would compute a blank's answer
 """
 
 import importlib.util
