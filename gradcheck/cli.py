@@ -125,8 +125,10 @@ def _main(argv):
     counts = summarize(results)
     if sum(1 for f in files if f[0]) > 1:
         print(output.table(files))
-    print(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()
-                    if n or k in ("passed", "failed")))
+    unread = sum(1 for file in files if file[2] and not file[3])
+    print(", ".join([f"{n} {k.replace('_', ' ')}" for k, n in counts.items()
+                     if n or k in ("passed", "failed")]
+                    + [f"{unread} file{'s' * (unread > 1)} not checked"] * bool(unread)))
     return overall([file[1] for file in files])
 
 

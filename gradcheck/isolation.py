@@ -46,6 +46,9 @@ def stop_all():
         child.kill()
 
 
+IMPORT_TIMEOUT = "the import did not finish within"    # the start of that error message
+
+
 class CheckTimeout(BaseException):
     """Raised by the alarm in the child; a BaseException so `except Exception` in the
     checked code cannot swallow it."""
@@ -171,7 +174,7 @@ def _import(spec, timeout):
         return None, f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}"
     except CheckTimeout as err:
         where = describe_error(err, {path}).removeprefix("raised CheckTimeout")
-        return None, (f"{path}: the import did not finish within {timeout:g} s{where}: an "
+        return None, (f"{path}: {IMPORT_TIMEOUT} {timeout:g} s{where}: an "
                       "infinite loop at module level? (--timeout sets the limit)")
     except BaseException as err:      # SystemExit, KeyboardInterrupt and the rest: reported
         return None, (f"{path}: import failed: {describe_error(err, {path})}"

@@ -14,6 +14,7 @@ JSON schema:
 import json
 from xml.sax.saxutils import escape, quoteattr
 
+from .isolation import IMPORT_TIMEOUT
 from .report import summarize
 
 
@@ -55,8 +56,8 @@ def table(files):
     for f, code, error, checks, _ in files:
         verdict = {lc.name: SHORT[lc.verdict] for lc in checks}
         cells = "  ".join(f"{verdict.get(n, '-'):<{c}}" for n, c in zip(layers, cols, strict=True))
-        lines.append(f"{f:<{width}}  {code:<4}  " + ("does not import" if error and not checks
-                                                     else cells))
+        failed = "TIMEOUT at import" if IMPORT_TIMEOUT in error else "does not import"
+        lines.append(f"{f:<{width}}  {code:<4}  " + (failed if error and not checks else cells))
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -40,6 +40,11 @@ def test_the_run_exits_with_the_worst_files_code(corpus):
     assert "helpers_only.py" not in files             # nothing to check: left out of a folder
 
 
+def test_the_closing_line_counts_the_files_not_checked(capsys):
+    assert main([str(CORPUS / "syntax_error.py"), str(CORPUS / "relu_ge.py")]) == 2
+    assert capsys.readouterr().out.rstrip().endswith("2 passed, 0 failed, 1 file not checked")
+
+
 @pytest.mark.parametrize("name", [n for n, e in MANIFEST.items() if e["exit"] is not None])
 def test_each_file_gets_its_verdicts(corpus, name):
     expected, got = MANIFEST[name], corpus[1][name]
