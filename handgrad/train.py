@@ -161,27 +161,28 @@ def _run(args):
     start = time.perf_counter()
     if args["resume"]:
         out = _resume_folder(args)
-        with _locked(out, "--resume") as clean:
+        with _locked(out, "--resume"):
             opts = _resume_options(args)
             data = _load_data(opts)
             model = _build_model(opts, data)
-            return _train_in(out, opts, args, data, model, start, clean)
+            return _train_in(out, opts, args, data, model, start)
     opts = _new_options(args)
     data = _load_data(opts)
     model = _build_model(opts, data)
     out = _claim_folder(args, opts)
-    with _locked(out, "--out") as clean:
+    with _locked(out, "--out"):
         _refuse_foreign_files(out, args["force"])
-        return _train_in(out, opts, args, data, model, start, clean)
+        return _train_in(out, opts, args, data, model, start)
 
 
-def _train_in(out, opts, args, data, model, start, clean):
+def _train_in(out, opts, args, data, model, start):
     """Train and write; out is locked by this process. Returns the exit status."""
-    clean()                                         # .tmp files a killed run left behind
     solver = _make_solver(opts, args, out, model, data)
     opts = {**opts, "run_id": solver.run_id}        # checked by --resume: one run per folder
-    _setup_write(out, "options.json",
-                 lambda: _write_json(os.path.join(out, "options.json"), opts))
+    try:                                            # before training: a usage error
+        _write_json(os.path.join(out, "options.json"), opts)
+    except OSError as err:
+        raise UsageError(f"cannot write options.json in {out}: {err.strerror}") from err
     if not args["quiet"]:
         print(f"training {opts['model']} on {opts['dataset']}: {len(data['X_train'])} train, "
               f"{len(data['X_val'])} val, {len(data['X_test'])} test; output in {out}")
@@ -217,7 +218,10 @@ def _claim_folder(args, opts):
         return _new_run_dir(opts)
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out} is a file; expected a folder")
-    _setup_write(out, "the folder", lambda: os.makedirs(out, exist_ok=True))
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create the folder: {err.strerror}") from err
     return out
 
 
@@ -246,11 +250,11 @@ def _refuse_foreign_files(out, force):
 
 @contextlib.contextmanager
 def _locked(out, option):
-    """Hold an exclusive lock on out/.lock for the run; yield a function that cleans .tmp files.
+    """Hold an exclusive lock on out/.lock while the run writes there.
 
     flock is released by the kernel when the process ends, however it ends, so a
-    killed run never leaves a stale lock; its temporary files are removed by the
-    next run that holds the lock.
+    killed run never leaves a stale lock; the temporary files it may have left
+    (.tmp-*, from atomic writes cut short) are removed here, under the lock.
     """
     path = os.path.join(out, LOCK)
     try:
@@ -264,7 +268,8 @@ def _locked(out, option):
             raise UsageError(f"{option} {out}: another handgrad train is writing there (it "
                              f"holds {path}); wait for it to end or choose another "
                              "folder") from None
-        yield lambda: _remove_temporary_files(out)
+        _remove_temporary_files(out)
+        yield
     finally:
         os.close(fd)
 
@@ -275,19 +280,11 @@ def _remove_temporary_files(out):
             os.unlink(path)
 
 
-def _setup_write(out, what, write):
-    """Run write() before training: an OSError is a usage error (exit 2) naming out."""
-    try:
-        write()
-    except OSError as err:
-        raise UsageError(f"cannot write {what} in {out}: {err.strerror or err}") from err
-
-
 # Options -------------------------------------------------------------------------
 
 
 def _new_options(args):
-    """Fill the options the user left out and check them; return (options, out folder)."""
+    """Fill the options the user left out, check them, keep those that apply."""
     given = {k: v for k, v in args.items() if v is not None and v is not False}
     dataset = given.get("dataset", COMMON["dataset"])
     model = given.get("model", COMMON["model"])

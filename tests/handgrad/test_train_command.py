@@ -217,7 +217,7 @@ def test_convnet_on_digits(tmp_path, capsys):
         (["--hidden-dims", "10"], "--hidden-dims applies to --model fc only"),
         (["--model", "fc", "--hidden-dim", "10"], "--hidden-dim applies to --model two_layer "
                                                   "and convnet only"),
-        (["--out", "/proc/self/x"], "cannot write the folder in /proc/self/x"),
+        (["--out", "/proc/self/x"], "--out /proc/self/x: cannot create the folder: "),
     ],
 )
 def test_nonsense_options_are_rejected_before_training(tmp_path, capsys, argv, message):
@@ -366,7 +366,7 @@ def test_read_only_out_and_resume_folders_exit_2(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     read_only = bwrap("--ro-bind", str(tmp_path), str(tmp_path))    # even root cannot write
     for argv, message in [
-        (["--out", tmp_path / "new"], f"cannot write the folder in {tmp_path / 'new'}: "
+        (["--out", tmp_path / "new"], f"--out {tmp_path / 'new'}: cannot create the folder: "
                                       "Read-only file system"),
         (["--out", tmp_path / "empty"], f"--out {tmp_path / 'empty'}: cannot write there: "
                                         "Read-only file system"),
