@@ -170,8 +170,9 @@ def _run(args):
     data = _load_data(opts)
     model = _build_model(opts, data)
     out = _claim_folder(args, opts)
+    _refuse_foreign_files(out, args["force"])       # before .lock is added to a user's folder
     with _locked(out, "--out"):
-        _refuse_foreign_files(out, args["force"])
+        _refuse_foreign_files(out, args["force"])   # and again: a run may have started since
         return _train_in(out, opts, args, data, model, start)
 
 

@@ -82,6 +82,10 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     assert err == f"handgrad train: output folder {tmp_path / 'r'} exists; pass --force to " \
                   "write into it or choose another --out\n"
     assert (tmp_path / "r" / "metrics.json").read_bytes() == before
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    assert run(capsys, "--epochs", 1, "--quiet", "--out", tmp_path / "mine")[0] == 2
+    assert os.listdir(tmp_path / "mine") == ["notes.txt"]            # nothing added
     code, _out, err = run(capsys, "--epochs", 2, "--quiet", "--force", "--out", tmp_path / "r")
     assert code == 0, err
     assert read_json(tmp_path / "r" / "metrics.json")["epochs"] == 2
