@@ -66,7 +66,7 @@ REQUIRED = ("model", "dataset", "epochs", "batch_size", "learning_rate", "update
             "lr_decay", "reg", "weight_scale", "seed", "dtype")
 # Upper bounds of the size options: past them a model or a batch does not fit in memory.
 MAX_SIZE = {"hidden_dim": 100_000, "num_filters": 10_000, "filter_size": 99,
-            "batch_size": 1_000_000, "epochs": 1_000_000}
+            "batch_size": 100_000, "epochs": 1_000_000}
 LOCK = ".lock"
 EXIT_NONFINITE, EXIT_USAGE, EXIT_WRITE = 1, 2, 3
 
