@@ -11,20 +11,24 @@ A plain name is a function or class of the course's packages, matched by its
 name however it is reached (`layers.x`, `from layers.conv import x as y`,
 `getattr(layers, "x")`); `pkg.mod.*` is a module and everything in it.
 
-Static (`scan`, with reach.py): the grader parses the student's region of the blank (between
-its guards) in the blank's own tree, outside any sandbox, and reports every
-forbidden name the region reaches: directly, through an alias bound anywhere in
-the file (imports, `f = x`), through an import, `getattr`, `importlib.import_module`
-or `__import__` with a constant string, a string that names it, or a function of
-the tree that the region calls (followed into its body). Code that looks names
-up or runs code at run time (exec, eval, compile, getattr with a computed name,
-globals(), __dict__, ...) cannot be checked, and no blank of a numpy course
-needs it: in the region it is a violation too.
+Static (`scan`, with reach.py): the grader parses the student's region of the
+blank (between its guards) in the blank's own tree, outside any sandbox, and
+reports every forbidden name the region reaches: directly, through an alias
+bound anywhere in the file (imports, `f = x`), through an import, `getattr`,
+`importlib.import_module` or `__import__` with a constant string, a string that
+names it, or a function of the tree that the region calls (followed into its
+body). Code that looks names up or runs code at run time (exec, eval, compile,
+getattr with a computed name, globals(), __dict__, ...) cannot be checked, and
+no blank of a numpy course needs it: in the region, and in the student's own
+functions it calls, it is a violation too. Code the student added outside the
+blanks (lines the release does not hold, new files of the packages) runs at
+import and could replace any blank's function: it may not reach the forbidden
+modules or run code either, and a violation there costs every blank.
 
 Run time (`disable`): in the blank's tree the bodies of the forbidden functions
 (and every method of a forbidden class) are replaced by a raise that names them,
-so a call by any route the source does not show (a computed name, a helper in
-another file) fails inside that blank's tests.
+so a call by any route the source does not show (a computed key into a dict of
+the library, say) fails inside that blank's tests.
 """
 
 import ast
