@@ -89,13 +89,14 @@ def region(course, blank, src, guarded=True):
     return node.body if node is not None else []
 
 
-def scan(course, blank, tree, guarded=True, pristine=None):
+def scan(course, blank, tree, guarded=True, pristine=None, shared=None):
     """The violations of the blank's code in tree (messages, [] when clean).
 
     pristine: {relpath: text} of the release's Python files; when given, the code the
     student wrote outside the guards (lines the release does not hold, files it does not
     have, in the course's packages) may not reach the forbidden modules either: at import,
-    it could replace any blank's function.
+    it could replace any blank's function. shared: a dict kept across the trees of one
+    submission, where that code is the same: it is checked once per list of modules.
     """
     rule = Rule.of(course.forbid.get(blank, ()))
     rel = course.blanks[blank]["file"]
@@ -108,14 +109,21 @@ def scan(course, blank, tree, guarded=True, pristine=None):
         scanner.region(src, region(course, blank, src, guarded))
     if pristine is None:
         return scanner.found
-    outside = Scanner(tree, Rule(frozenset(), rule.modules), "code added outside the blanks",
-                      known)
+    shared = {} if shared is None else shared
+    if rule.modules not in shared:
+        shared[rule.modules] = _outside(course, tree, rule.modules, known)
+    return scanner.found + shared[rule.modules]
+
+
+def _outside(course, tree, modules, known):
+    """What the code added outside the blanks reaches of the forbidden modules."""
+    scanner = Scanner(tree, Rule(frozenset(), modules), "code added outside the blanks", known)
     for path in sorted(p for package in course.packages
                        for p in (Path(tree) / package).rglob("*.py")):
-        src = outside.source(path.relative_to(tree).as_posix())
+        src = scanner.source(path.relative_to(tree).as_posix())
         if src:
-            outside.region(src, _added(src, known.get(src.rel)))
-    return scanner.found + outside.found
+            scanner.region(src, _added(src, known.get(src.rel)))
+    return scanner.found
 
 
 def _added(src, known):
@@ -183,10 +191,10 @@ def _disabled(text, names, blank):
     return text
 
 
-def enforce(course, blank, tree, pristine=None):
+def enforce(course, blank, tree, pristine=None, shared=None):
     """Scan the student's code of the blank in its isolated tree (see scan), then disable
     the forbidden functions there; return the violations found in the source."""
-    found = scan(course, blank, tree, pristine=pristine)
+    found = scan(course, blank, tree, pristine=pristine, shared=shared)
     disable(course, blank, tree)
     return found
 

@@ -91,6 +91,7 @@ def build_trees(course, tree, dest, tests=None):
     variants, guarded = _variants(tree, blocks)
     pristine = {rel: data.decode("utf-8") for rel, data in build.build(course).files.items()
                 if rel.endswith(".py")}
+    shared = {}  # what the code outside the guards reaches: the same in every tree
     result = Isolation(
         isolated=sorted(guarded),
         missing={bid: rel for rel, ids in blocks.items() for bid in ids if bid not in guarded},
@@ -102,7 +103,7 @@ def build_trees(course, tree, dest, tests=None):
             (target / rel).unlink()
             (target / rel).write_text(texts.get(blank, texts[None]), encoding="utf-8")
         if blank:
-            result.forbidden[blank] = forbid.enforce(course, blank, target, pristine)
+            result.forbidden[blank] = forbid.enforce(course, blank, target, pristine, shared)
         result.trees[blank] = target
     return result
 

@@ -8,6 +8,7 @@ tree's own functions, and the run-time lookups no static check can read.
 """
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +61,20 @@ def _const(node):
     return None
 
 
-class Source:
-    """One Python file of a tree: its AST, top-level definitions and the names it binds."""
+@functools.lru_cache(maxsize=512)
+def parse(rel, text):
+    """The Source of a file's text (the same files recur in every blank's tree)."""
+    return Source(rel, text)
 
-    def __init__(self, tree, rel):
-        self.rel = rel
-        self.text = (Path(tree) / rel).read_text(encoding="utf-8")
+
+class Source:
+    """One Python file of a tree: its AST, top-level definitions and the names it binds.
+
+    Never changed once built: `parse` shares one per text among the trees of a grading.
+    """
+
+    def __init__(self, rel, text):
+        self.rel, self.text = rel, text
         self.module = ast.parse(self.text, rel)
         parts = rel[:-3].split("/")
         self.package = ".".join(parts if parts[-1] == "__init__" else parts[:-1])
@@ -127,9 +136,10 @@ class Scanner:
         self.sources, self.seen, self.found = {}, set(), []
 
     def source(self, rel):
+        """The Source of the tree's file rel, or None when it cannot be read or parsed."""
         if rel not in self.sources:
             try:
-                self.sources[rel] = Source(self.tree, rel)
+                self.sources[rel] = parse(rel, (self.tree / rel).read_text(encoding="utf-8"))
             except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
                 self.sources[rel] = None
         return self.sources[rel]
