@@ -91,7 +91,11 @@ def probe(project, x, index, scale, f0=None):
 
 
 def classify(a, p, tol, floor, kink_side=None):
-    """Per-(entry, draw) status codes, relative and absolute errors for analytic a (R, K)."""
+    """Per-(entry, draw) status codes, relative and absolute errors for analytic a (R, K).
+
+    kink_side: "left" or "right", the one-sided slope a convention asks for at a kink, or a
+    function of an entry's index giving it per entry (max-pool ties: the first maximum).
+    """
     n = p.numeric
     err = np.abs(a - n)
     rel = err / np.maximum(np.abs(a) + np.abs(n), floor)
@@ -106,12 +110,15 @@ def classify(a, p, tol, floor, kink_side=None):
     fwd_r, bwd_r = 2 * p.fwd2 - p.fwd, 2 * p.bwd2 - p.bwd
     sides = np.stack([p.fwd, p.bwd, fwd_r, bwd_r])
     inside = (a >= sides.min(axis=0) - slack) & (a <= sides.max(axis=0) + slack)
-    if kink_side in ("left", "right"):
+    sides = [kink_side(ix) for ix in p.index] if callable(kink_side) else [kink_side] * len(a)
+    if any(s in ("left", "right") for s in sides):
         # exactly at the kink both one-sided slopes are pure (same at h and h/2)
         # the layer's convention says which of them the analytic value must be
         # (up to rounding: an input 1e-9 away from the kink already mixes the sides)
         exact = (np.abs(p.fwd - p.fwd2) <= 10 * p.noise) & (np.abs(p.bwd - p.bwd2) <= 10 * p.noise)
-        side = bwd_r if kink_side == "left" else fwd_r
+        sides = np.array(sides, dtype=object)[:, None]
+        side = np.where(sides == "left", bwd_r, fwd_r)
+        exact &= (sides == "left") | (sides == "right")
         inside = np.where(exact, np.abs(a - side) <= slack, inside)
     # near a kink D(h) and D(h/2) differ by the kink, not by noise
     noisy = err <= 3 * np.maximum(p.noise, np.where(nonsmooth, 0.0, np.abs(n - p.half)))

@@ -290,10 +290,23 @@ def _pool_config(x_shape, PH, PW, stride, tags):
     return Config(lambda rng, dt: _pool(rng, dt, x_shape, PH, PW, stride), tags)
 
 
+def _pool_tie(rng, dtype):
+    """Two windows of 2 x 2, the first with a tie for its maximum at (0, 0) and (0, 1)."""
+    x, pool_param = _pool(rng, dtype, (1, 1, 2, 4))
+    x[0, 0, 0, :2] = 1.5                   # above every other value in [-1, 1]
+    return x, pool_param
+
+
+def _first_maximum(ix):
+    """PyTorch's max-pool convention on _pool_tie: the first maximum gets the gradient."""
+    return "right" if tuple(ix) == (0, 0, 0, 0) else "left"
+
+
 POOL_CONFIGS = (
     _pool_config((1, 2, 5, 5), 3, 3, 1, ("overlap", "batch1")),
     _pool_config((2, 1, 5, 7), 2, 2, 2, ("remainder",)),
     _pool_config((1, 2, 7, 6), 3, 2, 2, ("overlap", "nonsquare")),
+    Config(_pool_tie, ("tie",)),
 )
 
 
@@ -384,9 +397,9 @@ _RECIPES = [
     Recipe("conv_fast", "conv_forward_fast", "conv_backward_fast", _conv,
            configs=CONV_CONFIGS),
     Recipe("max_pool_naive", "max_pool_forward_naive", "max_pool_backward_naive", _pool,
-           kinks=True, configs=POOL_CONFIGS),
+           kinks=True, configs=POOL_CONFIGS, kink_side={"dx": _first_maximum}),
     Recipe("max_pool_fast", "max_pool_forward_fast", "max_pool_backward_fast", _pool,
-           kinks=True, configs=POOL_CONFIGS),
+           kinks=True, configs=POOL_CONFIGS, kink_side={"dx": _first_maximum}),
     Recipe("spatial_batchnorm", "spatial_batchnorm_forward", "spatial_batchnorm_backward",
            lambda rng, dt: _norm(rng, dt, (4, 3, 3, 3), (3,), {"mode": "train"}),
            stateful=True, ones_vacuous=True,
