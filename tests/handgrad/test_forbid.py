@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from handgrad import grade
+from handgrad import grade, release
 from handgrad.coursework import build, example, forbid, isolate, markers, spec, verify
 
 LIB = "toylib/__init__.py"
@@ -241,3 +241,14 @@ def test_the_answer_scan_names_what_gives_an_answer_away_unless_forbidden(tmp_pa
         f"toylib.relu_grad reproduces dx of the test {test!r} of blank relu_backward: "
         "forbid it in relu_backward's [forbid] list of coursework.toml, or do not ship it"
         for test in ("relu_backward", "relu_backward public example", "relu_backward at the kink")]
+
+
+def test_release_fails_and_names_a_shipped_answer(tmp_path, capsys):
+    course = _course(tmp_path / "course")
+    toml = course.root / "coursework.toml"
+    toml.write_text(toml.read_text().replace('["relu_grad"]', '[]'))
+    code = release.main([str(tmp_path / "out"), "--solution", str(course.root), "--no-prove"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "does not verify" in err
+    assert "toylib.relu_grad reproduces dx of the test 'relu_backward'" in err
