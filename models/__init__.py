@@ -5,6 +5,7 @@ run folder) in one call.
 """
 
 from .base import Model, load_model
+from .charlm import BigramLM, CharRNN, CharTransformer
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .rnn import CaptioningRNN

@@ -2,4 +2,5 @@
 
 from . import optim
 from .checkpoint import CheckpointError
+from .sequence import SequenceSolver
 from .solver import NonFiniteLossWarning, Solver

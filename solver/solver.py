@@ -75,13 +75,15 @@ class Solver:
     - seed: int or np.random.Generator for sampling (None: numpy's global state)
     """
 
+    label_ndim = 1                           # y (N,); a SequenceSolver takes y (N, T)
+
     def __init__(self, model, data, **kwargs):
         unknown = sorted(set(kwargs) - set(DEFAULTS))
         if unknown:
             raise ValueError(f"Solver: unrecognized keyword arguments {unknown}")
         self.model = model
-        self.X_train, self.y_train = _split(data, "train")
-        self.X_val, self.y_val = _split(data, "val")
+        self.X_train, self.y_train = _split(data, "train", self.label_ndim)
+        self.X_val, self.y_val = _split(data, "val", self.label_ndim)
         options = {**DEFAULTS, **kwargs}
         for name, value in options.items():
             setattr(self, name, value)
@@ -361,16 +363,17 @@ def _interactive():
     return "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None
 
 
-def _split(data, part):
+def _split(data, part, label_ndim=1):
     """(X, y) = data['X_<part>'], data['y_<part>'] as arrays, checked for matching N."""
     if not hasattr(data, "keys") or f"X_{part}" not in data or f"y_{part}" not in data:
         keys = sorted(data) if hasattr(data, "keys") else type(data).__name__
         raise ValueError(f"Solver: data must hold X_{part} and y_{part}; got {keys}")
     X, y = np.asarray(data[f"X_{part}"]), np.asarray(data[f"y_{part}"])
-    if y.ndim != 1 or len(X) != len(y) or len(X) == 0:
+    if y.ndim != label_ndim or len(X) != len(y) or len(X) == 0:
+        expected = "(N,)" if label_ndim == 1 else f"(N, {', '.join('T' * (label_ndim - 1))})"
         raise ValueError(
             f"Solver: data['X_{part}'] has shape {X.shape} and data['y_{part}'] has shape "
-            f"{y.shape}; expected (N, ...) and (N,) with N > 0"
+            f"{y.shape}; expected (N, ...) and {expected} with N > 0"
         )
     return X, y
 
