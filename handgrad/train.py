@@ -29,8 +29,10 @@ import numpy as np
 
 from handgrad.coursework.markers import not_attempted
 
-MODELS = ("two_layer", "fc", "convnet")
-DATASETS = ("digits", "fashion-mnist", "cifar10", "spiral")
+from .train_words import SEQUENCE_MODELS
+
+MODELS = ("two_layer", "fc", "convnet", *SEQUENCE_MODELS)
+DATASETS = ("digits", "fashion-mnist", "cifar10", "spiral", "words")
 RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 
 # Defaults per dataset, then per (model, dataset): measured to reach the targets quickly.
@@ -40,10 +42,13 @@ DEFAULTS = {
                       "weight_scale": 0.05},
     "cifar10": {"epochs": 10, "batch_size": 200, "learning_rate": 1e-3, "weight_scale": 0.01},
     "spiral": {"epochs": 100, "batch_size": 30, "learning_rate": 1e-2, "weight_scale": 0.5},
+    "words": {"epochs": 1, "batch_size": 64, "learning_rate": 5e-3, "weight_scale": 1.0,
+              "hidden_dim": 128, "reg": 0.0},
 }
 MODEL_DEFAULTS = {
     ("convnet", "digits"): {"epochs": 15, "batch_size": 25, "update_rule": "sgd_momentum",
                             "learning_rate": 5e-2, "lr_decay": 0.9, "reg": 1e-3},
+    ("transformer", "words"): {"learning_rate": 2e-3, "hidden_dim": 64},
 }
 COMMON = {"model": "two_layer", "dataset": "digits", "update_rule": "adam", "lr_decay": 0.95,
           "reg": 1e-4, "seed": 0, "dtype": "float32", "hidden_dim": 100,
@@ -53,14 +58,14 @@ COMMON = {"model": "two_layer", "dataset": "digits", "update_rule": "adam", "lr_
 RESUME_OPTIONS = ("epochs", "data_dir", "quiet")
 # Options that only some models (or datasets) read; options.json keeps them only there.
 APPLIES_TO = {
-    "hidden_dim": ("two_layer", "convnet"),
+    "hidden_dim": ("two_layer", "convnet", *SEQUENCE_MODELS),
     "hidden_dims": ("fc",),
     "normalization": ("fc",),
     "dropout": ("fc",),
     "num_filters": ("convnet",),
     "filter_size": ("convnet",),
 }
-DATA_DIR_DATASETS = ("fashion-mnist", "cifar10")
+DATA_DIR_DATASETS = ("fashion-mnist", "cifar10", "words")
 # What every options.json holds, whatever the model.
 REQUIRED = ("model", "dataset", "epochs", "batch_size", "learning_rate", "update_rule",
             "lr_decay", "reg", "weight_scale", "seed", "dtype")
@@ -83,10 +88,12 @@ class _Parser(argparse.ArgumentParser):
 def parser():
     p = _Parser(prog="handgrad train", description=__doc__.split("\n\n")[0],
                 argument_default=None)
-    p.add_argument("--model", choices=MODELS, help="two_layer (default), fc or convnet")
+    p.add_argument("--model", choices=MODELS,
+                   help="two_layer (default), fc, convnet; rnn, lstm, gru, transformer (words)")
     p.add_argument("--dataset", choices=DATASETS, help="digits (default, embedded), ...")
     p.add_argument("--data-dir", help="folder of the Fashion-MNIST or CIFAR-10 files")
-    p.add_argument("--hidden-dim", type=int, help="hidden units (two_layer, convnet)")
+    p.add_argument("--hidden-dim", type=int,
+                   help="hidden units (two_layer, convnet, rnn/lstm/gru; transformer: width)")
     p.add_argument("--hidden-dims", type=_int_list, help="fc hidden sizes, e.g. 100,100")
     p.add_argument("--normalization", choices=("batchnorm", "layernorm"), help="fc only")
     p.add_argument("--dropout", type=_finite, metavar="KEEP", help="fc: keep probability")
@@ -202,6 +209,10 @@ def _train_in(out, opts, args, data, model, start):
     print(f"train acc {metrics['train_acc']:.4f}  val acc {metrics['val_acc']:.4f}  "
           f"test acc {metrics['test_acc']:.4f}  ({metrics['seconds']:.1f} s, "
           f"{epochs} epoch{'' if epochs == 1 else 's'})")
+    if "test_bits_per_char" in metrics:
+        print(f"test bits/char {metrics['test_bits_per_char']:.3f} (bigram "
+              f"{metrics['bigram_test_bits_per_char']:.3f}); samples: "
+              f"{' '.join(metrics['samples'][:8])}")
     print(f"outputs in {out}: model.npz, metrics.json, {', '.join(pictures)}")
     if stopped:
         print(f"handgrad train: {stopped}", file=sys.stderr)
@@ -323,6 +334,9 @@ def _check_options(opts, given):
                              f"{' and '.join(models)} only")
     if opts["model"] == "convnet" and opts["dataset"] == "spiral":
         raise UsageError("--model convnet needs images; the spiral is 2-D points")
+    if (opts["model"] in SEQUENCE_MODELS) != (opts["dataset"] == "words"):
+        raise UsageError(f"--model {opts['model']} and --dataset {opts['dataset']} do not go "
+                         f"together: --dataset words takes --model {'|'.join(SEQUENCE_MODELS)}")
 
 
 def _resume_folder(args):
@@ -384,6 +398,8 @@ def _load_data(opts):
                                                    dtype=dtype)
         if opts["dataset"] == "cifar10":
             return datasets.get_CIFAR10_data(root=opts.get("data_dir"), dtype=dtype)
+        if opts["dataset"] == "words":
+            return datasets.get_words_data(seed=seed, path=opts.get("data_dir"))
         return datasets.get_spiral_data(num_per_class=300, seed=seed, dtype=dtype)
     except (OSError, ValueError) as err:   # missing or corrupt files, too few for the split
         raise UsageError(str(err).splitlines()[0]) from err
@@ -404,6 +420,10 @@ def _build_model(opts, data):
 def _model(opts, data):
     import models
 
+    from .train_words import build_model
+
+    if opts["model"] in SEQUENCE_MODELS:
+        return build_model(opts, data)
     shape = data["X_train"].shape[1:]
     num_classes = int(max(data["y_train"].max(), data["y_val"].max())) + 1
     common = {"num_classes": num_classes, "weight_scale": opts["weight_scale"],
@@ -427,19 +447,21 @@ def _model(opts, data):
 
 
 def _make_solver(opts, args, out, model, data):
-    from solver import CheckpointError, Solver
+    from solver import CheckpointError, SequenceSolver, Solver
 
+    solver_class = SequenceSolver if opts["model"] in SEQUENCE_MODELS else Solver
     iterations_per_epoch = max(len(data["X_train"]) // opts["batch_size"], 1)
     kwargs = {"verbose": not args["quiet"], "print_every": iterations_per_epoch}
     name = os.path.join(out, "checkpoint")
     if args["resume"]:
         try:
-            solver = Solver.resume(name, model, data, num_epochs=opts["epochs"], **kwargs)
+            solver = solver_class.resume(name, model, data, num_epochs=opts["epochs"],
+                                         **kwargs)
         except (CheckpointError, ValueError, KeyError) as err:
             raise UsageError(f"--resume {out}: {err}") from err
         _check_resumable(out, opts, solver)
         return solver
-    return Solver(
+    return solver_class(
         model, data, update_rule=opts["update_rule"],
         optim_config={"learning_rate": opts["learning_rate"]}, lr_decay=opts["lr_decay"],
         batch_size=opts["batch_size"], num_epochs=opts["epochs"], num_train_samples=1000,
@@ -504,6 +526,10 @@ def _write_results(opts, out, solver, data, start):
         "options": opts,
         "numpy": np.__version__,
     }
+    if opts["model"] in SEQUENCE_MODELS:
+        from .train_words import results
+
+        metrics |= results(model, data, out, opts["seed"])
     _write_json(os.path.join(out, "metrics.json"), metrics)
     return metrics, list(figures)
 
