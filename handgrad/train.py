@@ -330,8 +330,8 @@ def _check_options(opts, given):
         raise UsageError(f"--reg is {opts['reg']}; expected >= 0")
     for name, models in APPLIES_TO.items():
         if name in given and opts["model"] not in models:
-            raise UsageError(f"--{name.replace('_', '-')} applies to --model "
-                             f"{' and '.join(models)} only")
+            names = " and ".join([", ".join(models[:-1]), models[-1]] if models[:-1] else models)
+            raise UsageError(f"--{name.replace('_', '-')} applies to --model {names} only")
     if opts["model"] == "convnet" and opts["dataset"] == "spiral":
         raise UsageError("--model convnet needs images; the spiral is 2-D points")
     if (opts["model"] in SEQUENCE_MODELS) != (opts["dataset"] == "words"):

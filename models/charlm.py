@@ -119,6 +119,8 @@ class CharRNN(CharLM):
                  dtype=np.float32):
         if cell not in CELLS:
             raise ValueError(f"CharRNN: cell is {cell!r}; expected one of {sorted(CELLS)}")
+        self.init_args = {"vocab_size": vocab_size, "cell": cell, "wordvec_dim": wordvec_dim,
+                          "hidden_dim": hidden_dim, "reg": reg, "dtype": np.dtype(dtype)}
         self.cell, self.reg = cell, reg
         V, W, H = vocab_size, wordvec_dim, hidden_dim
         gH = CELLS[cell][0] * H
@@ -179,6 +181,10 @@ class CharTransformer(CharLM):
 
     def __init__(self, vocab_size, max_length=17, embed_dim=64, num_heads=4, num_layers=2,
                  ffn_dim=128, reg=0.0, dtype=np.float32):
+        self.init_args = {"vocab_size": vocab_size, "max_length": max_length,
+                          "embed_dim": embed_dim, "num_heads": num_heads,
+                          "num_layers": num_layers, "ffn_dim": ffn_dim, "reg": reg,
+                          "dtype": np.dtype(dtype)}        # save() stores them: load_model
         V, E, F = vocab_size, embed_dim, ffn_dim
         self.num_heads, self.num_layers, self.reg = num_heads, num_layers, reg
         self.positions = positional_encoding(max_length, E).astype(dtype)

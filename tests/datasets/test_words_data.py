@@ -41,7 +41,7 @@ def test_encoding_predicts_every_letter_and_the_end():
 def test_splits_are_disjoint_and_seeded(tmp_path):
     path = tmp_path / "list.gz"
     names = [f"w{'abcdefghij'[i % 10]}{'klmnopqrst'[i // 10]}" for i in range(100)]
-    path.write_bytes(gzip.compress("\n".join(names + ["Capital", "it's", "toolongwordhere"])
+    path.write_bytes(gzip.compress("\n".join([*names, "Capital", "it's", "toolongwordhere"])
                                    .encode()))
     data = get_words_data(num_val=10, num_test=20, max_length=8, seed=3, path=path)
     parts = [set(data[f"words_{p}"]) for p in ("train", "val", "test")]

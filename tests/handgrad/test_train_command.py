@@ -219,8 +219,8 @@ def test_convnet_on_digits(tmp_path, capsys):
         (["--model", "convnet", "--filter-size", "9"],
          "--filter-size is 9; expected at most 8 for the 8x8 images of digits"),
         (["--hidden-dims", "10"], "--hidden-dims applies to --model fc only"),
-        (["--model", "fc", "--hidden-dim", "10"], "--hidden-dim applies to --model two_layer "
-                                                  "and convnet only"),
+        (["--model", "fc", "--hidden-dim", "10"], "--hidden-dim applies to --model two_layer, "
+                                                  "convnet, rnn, lstm, gru and transformer only"),
         (["--out", "/proc/self/x"], "--out /proc/self/x: cannot create the folder: "),
     ],
 )

@@ -7,7 +7,7 @@ import pytest
 
 from datasets import words
 from gradcheck import check_model
-from models import BigramLM, CharRNN, CharTransformer
+from models import BigramLM, CharRNN, CharTransformer, load_model
 from solver import SequenceSolver
 
 V = len(words.VOCAB)
@@ -92,3 +92,14 @@ def test_sequence_solver_wants_per_step_labels():
     with pytest.raises(ValueError, match=r"y_train'\] has shape \(1,\); expected \(N, \.\.\.\) "
                                          r"and \(N, T\)"):
         SequenceSolver(CharRNN(V), {"X_train": X, "y_train": y[:, 0], "X_val": X, "y_val": y})
+
+
+@pytest.mark.parametrize("make", [lambda: CharRNN(V, "gru", 4, 5),
+                                  lambda: CharTransformer(V, 6, 8, 2, 1, 6)])
+def test_saved_models_come_back_whole(make, tmp_path):
+    np.random.seed(3)
+    model = make()
+    model.save(tmp_path / "m.npz")
+    again = load_model(tmp_path / "m.npz")
+    X, _ = _batch()
+    np.testing.assert_array_equal(again.loss(X), model.loss(X))
