@@ -523,17 +523,26 @@ def test_nothing_is_left_for_later_runs(course, level, tmp_path, request):
     assert_boundary(course, graded, max_points(course, oracle), own=oracle)
 
 
-def test_covert_channels_carry_no_solution_out(course, level, tmp_path):
-    """In its own isolated tree every other blank holds the solution: a solution line sent
-    out as an array's shape, a dtype's field name, an exception message, or printed."""
+def test_messages_and_output_carry_no_solution_out(course, level, tmp_path):
+    """In its own isolated tree every other blank holds the solution: a solution line
+    printed at import and raised as an exception's message."""
+    answers = {"svm_loss": body("from layers._hostile import covert_raise", "covert_raise()")}
+    sub = hostile(course, tmp_path, ["print"], answers)
+    graded = grade(course, sub, level, tmp_path, blanks=answers)
+    assert graded.score == 0, graded.outcomes
+    assert_boundary(course, graded, 0)
+
+
+def test_returned_arrays_carry_no_solution_out(course, level, tmp_path):
+    """The same line spelled as the dimensions of an empty array, and as a dtype's field
+    name: the grader must not echo either."""
     answers = {
         "relu_backward": body("from layers._hostile import covert_shape",
                               "return covert_shape()"),
         "softmax_loss": body("from layers._hostile import covert_dtype",
                              "return 0.0, covert_dtype()"),
-        "svm_loss": body("from layers._hostile import covert_raise", "covert_raise()"),
     }
-    sub = hostile(course, tmp_path, ["print"], answers)
+    sub = hostile(course, tmp_path, (), answers)
     graded = grade(course, sub, level, tmp_path, blanks=answers)
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
@@ -657,20 +666,23 @@ def test_a_zip_may_neither_slip_out_nor_plant_links(course, level, tmp_path):
 
 
 # ------------------------------------------------------------------ hostile files
+# Refused while the submission is unpacked (or the options read), before any child starts:
+# graded once, under the strongest isolation here.
 
 
-def test_a_lone_link_to_the_instructor_tree_is_refused(course, level, tmp_path):
+
+def test_a_lone_link_to_the_instructor_tree_is_refused(course, tmp_path):
     sub = Submission(tmp_path / _token(), "")
     sub.token = sub.path.name
     sub.path.mkdir()
     (sub.path / "handin").symlink_to(course.instructor, target_is_directory=True)
-    graded = grade(course, sub, level, tmp_path)
+    graded = grade(course, sub, "auto", tmp_path)
     assert graded.score == 0, graded.outcomes
     assert "link" in graded.results["output"].lower()
     assert_boundary(course, graded, 0)
 
 
-def test_links_in_a_folder_are_refused_and_never_written_through(course, level, tmp_path):
+def test_links_in_a_folder_are_refused_and_never_written_through(course, tmp_path):
     """layers/affine.py links to a file outside the submission (the grader must not write
     the solution's code through it), layers/pool.py to another file inside it, and
     layers/pipe.py is a named pipe."""
@@ -683,7 +695,7 @@ def test_links_in_a_folder_are_refused_and_never_written_through(course, level, 
     (tree / "layers/pool.py").symlink_to("pool_mine.py")
     os.mkfifo(tree / "layers/pipe.py")  # reading it would block the grader forever
     before = victim.read_bytes()
-    graded = grade(course, Submission(tree, token), level, tmp_path)
+    graded = grade(course, Submission(tree, token), "auto", tmp_path)
     assert victim.read_bytes() == before
     assert graded.score == 0, graded.outcomes
     assert "link" in graded.results["output"].lower()
@@ -705,9 +717,9 @@ def zip_bomb(course, tmp_path_factory):
     return path
 
 
-def test_a_zip_bomb_is_refused_before_it_fills_the_disk(course, level, tmp_path, zip_bomb):
+def test_a_zip_bomb_is_refused_before_it_fills_the_disk(course, tmp_path, zip_bomb):
     sub = Submission(zip_bomb, zip_bomb.stem)
-    graded = grade(course, sub, level, tmp_path, blanks=["relu_backward"], watch_disk=True)
+    graded = grade(course, sub, "auto", tmp_path, blanks=["relu_backward"], watch_disk=True)
     assert graded.score == 0
     assert graded.watch.disk_mb < 100, graded.watch.disk_mb
     assert_boundary(course, graded, 0)
@@ -728,7 +740,7 @@ def test_a_300_mb_source_file_is_not_copied_per_blank(course, level, tmp_path):
     assert_boundary(course, graded, 0)
 
 
-def test_bad_paths_fail_before_any_grading(course, level, tmp_path):
+def test_bad_paths_fail_before_any_grading(course, tmp_path):
     """--out naming a file, --junit naming a folder, --jobs 0: exit 2 at once, nothing
     written; the submission would hang every test."""
     sub = hostile(course, tmp_path, ["loop"])
@@ -736,7 +748,7 @@ def test_bad_paths_fail_before_any_grading(course, level, tmp_path):
     existing.write_text("keep me\n")
     for args, out in ([(), existing], [("--junit", str(tmp_path)), None],
                       [("--jobs", "0"), None]):
-        graded = grade(course, sub, level, tmp_path, *args, out=out, quick=True)
+        graded = grade(course, sub, "auto", tmp_path, *args, out=out, quick=True)
         assert graded.code == 2, (args, graded.stderr)
         assert graded.seconds < 5, graded.seconds
         assert graded.results_text == ""
