@@ -181,8 +181,10 @@ NUMPY2 = [
 
 
 def numpy2_hint(err):
-    """The replacement of a NumPy 2 removal that err reports, or ""."""
+    """The replacement of a NumPy 2 removal (or of Python 2's xrange) that err reports, or ""."""
     text = str(err)
+    if isinstance(err, NameError) and "'xrange'" in text:
+        return "xrange is Python 2: use range"
     if not isinstance(err, (AttributeError, TypeError)):
         return ""
     for pattern, hint in NUMPY2:
