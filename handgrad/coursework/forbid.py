@@ -185,7 +185,7 @@ def _disabled(text, names, blank):
         start, end = offset(first.lineno, first.col_offset), offset(node.end_lineno,
                                                                     node.end_col_offset)
         message = (f"forbidden: {name} may not be called from the blank {blank} "
-                   f"(coursework.toml forbids it there)")
+                   "(it computes that blank's answer)")
         text = (text[:start] + f"raise RuntimeError({message!r})"
                 + "\n" * (node.end_lineno - first.lineno) + text[end:])
     return text
@@ -204,8 +204,10 @@ def overrule(test, verdicts, forbidden):
     found = forbidden.get(test.blank)
     if not found:
         return verdicts
-    text = ("forbidden: " + "; ".join(found) + ". coursework.toml forbids what would compute "
-            "this blank's answer for it: the blank scores 0.")
+    text = ("forbidden: " + "; ".join(found) + ". A blank may use numpy and the course's own "
+            "functions, but not one that computes its answer for it, another library's "
+            "gradients, or code that looks names up or runs code: the blank scores 0 until "
+            "that call is gone.")
     return {key: ("failed", text) for key in verdicts}
 
 
