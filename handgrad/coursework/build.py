@@ -39,6 +39,7 @@ class Release:
     blanks: list = field(default_factory=list)  # dicts, see manifest()
     cut: set = field(default_factory=set)  # hashes of the solution lines cut out
     kept: set = field(default_factory=set)  # hashes of the released tree's lines outside blocks
+    owners: dict = field(default_factory=dict)  # hash of a solution line -> its blank's id
     warnings: list = field(default_factory=list)
 
     @property
@@ -82,6 +83,7 @@ def build(course, skip=()):
             release.kept |= {line_key(ln) for ln in text_lines(rel, data)}
         release.files[rel] = data
     _check_against_spec(release)
+    release.warnings += given_away(release)
     return release
 
 
@@ -91,7 +93,7 @@ def _cut_python(release, rel, source):
     lines = source.splitlines()
     release.kept |= {line_key(ln) for row, ln in enumerate(lines, 1) if row not in inside}
     for block, (first, last) in zip(blocks, ranges, strict=True):
-        release.cut |= {line_key(ln) for ln in block.body if _telling(ln)}
+        _own(release, block)
         release.blanks.append({"id": block.id, "file": rel, "lines": [first, last],
                                "solution_lines": [block.begin, block.end],
                                "hints": len(block.hints)})
@@ -103,10 +105,40 @@ def _cut_notebook(release, rel, text):
     release.cut |= {line_key(ln) for ln in cut_lines if _telling(ln)}
     release.kept |= {line_key(ln) for ln in kept}
     for cell, block, (first, last) in blocks:
+        _own(release, block)
         release.blanks.append({"id": block.id, "file": rel, "cell": cell, "lines": [first, last],
                                "solution_lines": [block.begin, block.end],
                                "hints": len(block.hints)})
     return student.encode("utf-8")
+
+
+def _own(release, block):
+    """Record the telling lines of a solution block as cut, and as the block's."""
+    keys = {line_key(ln) for ln in block.body if _telling(ln)}
+    release.cut |= keys
+    release.owners.update(dict.fromkeys(sorted(keys), block.id))
+
+
+def given_away(release):
+    """Warnings: each solution line that a released file outside the course's packages
+    holds as it is (a test, a tool, another cell of a notebook, a document).
+
+    The leak check cannot call these leaks (a line that ships anywhere is given away
+    already); the library's own copies are the library's, these are worth a look.
+    """
+    packages = set(release.course.packages)
+    library = {line_key(ln) for rel, data in release.files.items()
+               if rel.split("/")[0] in packages for ln in text_lines(rel, data)}
+    found = []
+    for rel, data in release.files.items():
+        if rel.split("/")[0] in packages:
+            continue
+        for row, line in enumerate(text_lines(rel, data), 1):
+            blank = release.owners.get(line_key(line))
+            if blank and line_key(line) not in library:
+                found.append(f"{rel}:{row} holds a line of the solution of {blank}: "
+                             f"{line.strip()!r}")
+    return found
 
 
 def _check_against_spec(release):

@@ -252,3 +252,14 @@ def test_release_fails_and_names_a_shipped_answer(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "does not verify" in err
     assert "toylib.relu_grad reproduces dx of the test 'relu_backward'" in err
+
+
+def test_release_warns_of_a_solution_line_that_a_test_holds(tmp_path):
+    course = _course(tmp_path / "course")
+    public = course.root / "tests/test_toy_public.py"
+    public.write_text(public.read_text() + "\n\ndef relu_by_hand(dout, x):\n"
+                      "    dx = dout * (x > 0)\n    return dx\n")
+    row = public.read_text().splitlines().index("    dx = dout * (x > 0)") + 1
+    warnings = [w for w in build.build(spec.load(course.root)).warnings if " holds " in w]
+    assert warnings == [f"tests/test_toy_public.py:{row} holds a line of the solution of "
+                        "relu_backward: 'dx = dout * (x > 0)'"]
