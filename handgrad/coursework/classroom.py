@@ -157,12 +157,13 @@ def tree_files(root, skip=()):
 
 def course_files(course, skip=()):
     """What grading reads from the course root, sorted relpaths: the files at its top
-    (coursework.toml, pytest's configuration), the packages, the public and hidden
-    tests, and the folders that hold the blanks' files. A class folder kept inside the
-    course root is none of these."""
+    (coursework.toml, pytest's configuration), every package at its top (a graded
+    package may import another), the public and hidden tests, and the folders that
+    hold the blanks' files. A class folder kept inside the course root is none of these."""
     tops = {*course.packages, course.hidden_tests, *course.public_tests,
             *(blank["file"] for blank in course.blanks.values())}
     tops = {top.split("/")[0] for top in tops}
+    tops |= {p.name for p in course.root.iterdir() if (p / "__init__.py").is_file()}
 
     def keep(rel):
         first = rel.split("/")[0]
