@@ -7,10 +7,11 @@ submission_metadata.yml; see classroom.kind for the rule) or with --class.
 
 import argparse
 import hashlib
+import os
 import sys
 from pathlib import Path
 
-from handgrad.coursework import batch, classroom, find_solution, gradebook, spec
+from handgrad.coursework import batch, classroom, find_solution, gradebook, grader, sandbox, spec
 
 
 def parser():
@@ -35,6 +36,11 @@ def parser():
                    "address (tcp://host:8786), or local:N for a local cluster of N workers")
     p.add_argument("--similarity", action="store_true",
                    help="report pairs whose code inside the blanks is unusually alike")
+    p.add_argument("--sandbox", choices=("auto", *sandbox.LEVELS),
+                   default=os.environ.get("HANDGRAD_SANDBOX") or "auto",
+                   help="isolation of the students' code, as for one submission")
+    p.add_argument("--require-sandbox", action="store_true",
+                   help="exit 2 unless bubblewrap isolates the students' code")
     return p
 
 
@@ -75,8 +81,15 @@ def main(argv=None):
     if problem:
         print(f"handgrad grade: {problem}", file=sys.stderr)
         return 2
+    try:
+        context = grader.prepare(course.root, args.sandbox, args.require_sandbox)
+    except (sandbox.SandboxError, RuntimeError) as err:
+        print(f"handgrad grade: {err}", file=sys.stderr)
+        return 2
+    print(sandbox.describe(context.level), file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
-    records = grade_all(args, course, subs, folder, out)
+    with context:
+        records = grade_all(args, context, subs, folder, out)
     if records is None:
         return 130
     if args.similarity:
@@ -87,10 +100,11 @@ def main(argv=None):
     return finish(course, subs, records, out)
 
 
-def grade_all(args, course, subs, folder, out):
+def grade_all(args, context, subs, folder, out):
     """Grade what needs it, saving each record as it arrives; None when interrupted."""
-    skip = [folder, out]
-    course_digest = classroom.course_hash(course, skip, options=f"splice={args.splice}")
+    course, skip = context.course, [folder, out]
+    options = f"splice={args.splice} sandbox={context.level}"
+    course_digest = classroom.course_hash(course, skip, options=options)
     digests = {s.key: hashlib.sha256((classroom.submission_hash(s.path) + course_digest)
                                      .encode()).hexdigest() for s in subs}
     todo, records = batch.plan(subs, out, digests, args.only)
@@ -99,10 +113,10 @@ def grade_all(args, course, subs, folder, out):
           f"({len(records)} unchanged since their last grading)")
     if args.dask:
         course_zip = batch.pack(course.root, classroom.course_files(course, skip))
-        results = batch.run_dask(todo, course, args.splice, args.dask, course_zip,
+        results = batch.run_dask(todo, context.level, args.splice, args.dask, course_zip,
                                  course_digest)
     else:
-        results = batch.run_local(todo, course, args.splice, args.jobs)
+        results = batch.run_local(todo, context, args.splice, args.jobs)
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), unit="submission", file=sys.stderr, disable=None)

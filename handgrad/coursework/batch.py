@@ -1,7 +1,9 @@
 """Grade a class: one task per submission, on local threads or a Dask cluster, resumable.
 
-A task grades one submission with the per-submission grader (grader.py: every
-test in its own child process) and returns a record of plain values: the
+A task grades one submission with the per-submission grader
+(grader.grade_submission: the student's code only in sandboxed children, judged
+in this process against the course's Context, prepared once: reference
+outputs, isolation level) and returns a record of plain values: the
 score, the points and outcome of each blank, the hints, and the texts of
 results.json and junit.xml. The caller writes each student's folder as the
 records arrive, `grading.json` last and atomically, so an interrupted run
@@ -13,22 +15,24 @@ hash changed or whose record is missing, and `only` regrades the named ones.
 
 On Dask, the course and each submission travel with the tasks as zip bytes
 (the course scattered once to every worker), so a worker needs only handgrad
-installed; each worker unpacks the course once and grades in its own
-temporary folders and child processes.
+installed; each worker process unpacks the course and prepares its own
+Context once (reference outputs computed in its own sandbox, at the level
+the command chose, an error when that worker lacks it), then grades each
+submission in its own temporary folders and sandboxed children.
 """
 
 import io
 import json
 import os
 import re
-import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import classroom, grader, spec
+from . import classroom, grader
 
 RECORD = "grading.json"
 HINT = re.compile(r"hint: (?P<hint>[^\n;]+)")
@@ -76,11 +80,12 @@ def record_of(entries, note, seconds):
     }
 
 
-def grade_one(submission, course_root, splice=False):
-    """Grade one submission (path) against the course; a record, status 'failed' on a crash."""
+def grade_one(submission, context, splice=False):
+    """Grade one submission (path) with a prepared grader.Context; a record, status
+    'failed' when the grader itself broke."""
     start = time.perf_counter()
     try:
-        entries, note = grader.grade(submission, course_root, use_splice=splice, jobs=1)
+        entries, note = grader.grade_submission(context, submission, splice, jobs=1)
     except Exception as err:  # the grader itself broke: report it, grade the others
         return {"status": "failed", "error": f"{type(err).__name__}: {err}",
                 "seconds": round(time.perf_counter() - start, 2)}
@@ -135,10 +140,10 @@ def plan(submissions, out, digests, only=()):
     return todo, kept
 
 
-def run_local(todo, course, splice, jobs):
+def run_local(todo, context, splice, jobs):
     """Yield (submission, record) as each finishes, jobs submissions at a time."""
     pool = ThreadPoolExecutor(max(1, jobs))
-    futures = {pool.submit(grade_one, sub.path, course.root, splice): sub for sub in todo}
+    futures = {pool.submit(grade_one, sub.path, context, splice): sub for sub in todo}
     try:
         for future in as_completed(futures):
             yield futures[future], future.result()
@@ -165,30 +170,33 @@ def pack_submission(path):
     return pack(path, classroom.tree_files(path))
 
 
-def _unpacked_course(data, digest):
-    """The course of a Dask task, unpacked once per machine under the temp folder."""
-    final = Path(tempfile.gettempdir()) / f"handgrad-course-{digest[:16]}"
-    if not (final / spec.SPEC_NAME).is_file():
-        fresh = Path(tempfile.mkdtemp(prefix="handgrad-course-"))
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            archive.extractall(fresh)
-        try:
-            os.rename(fresh, final)
-        except OSError:  # another worker of this machine was first
-            shutil.rmtree(fresh, ignore_errors=True)
-    return final
+_CONTEXTS = {}  # (course hash, sandbox level) -> grader.Context, one per worker process
+_PREPARING = threading.Lock()
 
 
-def grade_packed(name, data, course_zip, course_digest, splice=False):
-    """The Dask task: grade a submission given as bytes against the course given as bytes."""
-    course_root = _unpacked_course(course_zip, course_digest)
+def _worker_context(course_zip, digest, level):
+    """The Context of a Dask task's course: unpacked and prepared once per worker process
+    (its reference outputs computed in this worker's own sandbox)."""
+    with _PREPARING:
+        if (digest, level) not in _CONTEXTS:
+            folder = Path(tempfile.mkdtemp(prefix="handgrad-course-"))
+            with zipfile.ZipFile(io.BytesIO(course_zip)) as archive:
+                archive.extractall(folder)
+            _CONTEXTS[digest, level] = grader.prepare(folder, level, require_sandbox=True)
+        return _CONTEXTS[digest, level]
+
+
+def grade_packed(name, data, course_zip, course_digest, splice, level):
+    """The Dask task: grade a submission given as bytes against the course given as bytes,
+    at the isolation level the command chose."""
+    context = _worker_context(course_zip, course_digest, level)
     with tempfile.TemporaryDirectory(prefix="handgrad-task-") as tmp:
         path = Path(tmp) / (f"{name}.zip" if zipfile.is_zipfile(io.BytesIO(data)) else name)
         path.write_bytes(data)
-        return grade_one(path, course_root, splice)
+        return grade_one(path, context, splice)
 
 
-def run_dask(todo, course, splice, address, course_zip, digest):
+def run_dask(todo, level, splice, address, course_zip, digest):
     """Yield (submission, record) as each finishes: one task per submission on Dask."""
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
@@ -203,7 +211,7 @@ def run_dask(todo, course, splice, address, course_zip, digest):
     try:
         course_zip = client.scatter(course_zip, broadcast=True)
         futures = {client.submit(grade_packed, sub.key, pack_submission(sub.path), course_zip,
-                                 digest, splice, key=f"grade-{sub.key}-{digest[:8]}",
+                                 digest, splice, level, key=f"grade-{sub.key}-{digest[:8]}",
                                  pure=False): sub for sub in todo}
         for future in dask_completed(futures):
             try:
