@@ -23,7 +23,8 @@ Usage:
     python benchmarks/bench_class.py [--count 200] [--alone 10] [--timeout 5] [--no-dask]
 
 The course is copied with `timeout` set to --timeout (the course's own is 60 s, which
-would make the hanging submissions dominate); everything else is the course as it is.
+would make the hanging submissions dominate) and `budget` (seconds for a whole
+submission) to --budget; everything else is the course as it is.
 """
 
 import argparse
@@ -50,20 +51,24 @@ def parse_args(argv):
     parser.add_argument("--count", type=int, default=200, help="submissions (200)")
     parser.add_argument("--alone", default="10", help="submissions graded alone (10, or all)")
     parser.add_argument("--timeout", type=float, default=5, help="seconds per test (5)")
+    parser.add_argument("--budget", type=float, default=300,
+                        help="seconds per submission (300)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask run")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     return parser.parse_args(argv)
 
 
-def course_copy(dest, timeout):
-    """The course's files with coursework.toml's timeout replaced."""
+def course_copy(dest, timeout, budget):
+    """The course's files with coursework.toml's timeout and budget replaced."""
     course = spec.load(ROOT)
     for rel in classroom.course_files(course):
         target = Path(dest) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / rel, target)
     toml = Path(dest) / spec.SPEC_NAME
-    toml.write_text(re.sub(r"(?m)^timeout = .*$", f"timeout = {timeout:g}", toml.read_text()))
+    text = re.sub(r"(?m)^budget = .*\n", "", toml.read_text())
+    text = re.sub(r"(?m)^timeout = .*$", f"timeout = {timeout:g}\nbudget = {budget:g}", text)
+    toml.write_text(text)
     return spec.load(dest)
 
 
@@ -148,19 +153,28 @@ def gradebook(out):
         return {row["SID"]: row for row in csv.DictReader(handle)}
 
 
+def mean_seconds(out, kinds, kind):
+    """The mean grading time of one kind's submissions, from their grading.json."""
+    times = [json.loads((out / key / "grading.json").read_text())["seconds"]
+             for key in kinds if kinds[key] == kind]
+    return sum(times) / max(1, len(times))
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-class-"))
     work.mkdir(parents=True, exist_ok=True)
-    course = course_copy(work / "course", args.timeout)
+    course = course_copy(work / "course", args.timeout, args.budget)
     start = time.perf_counter()
     folder, kinds = make_class(work, course, args.count)
     print(f"{args.count} submissions generated in {time.perf_counter() - start:.1f} s "
           f"({', '.join(f'{sum(k == kind for k in kinds.values())} {kind}' for kind in KINDS)}); "
-          f"course timeout {args.timeout:g} s")
+          f"course timeout {args.timeout:g} s, budget {args.budget:g} s")
     common = ["--solution", work / "course", "--jobs", "2"]
     local = run([folder, "--out", work / "local", *common], "local")
     print(f"        {args.count / local * 60:8.1f} submissions per minute (target >= 20)")
+    print("        mean seconds per submission: " + ", ".join(
+        f"{kind} {mean_seconds(work / 'local', kinds, kind):.1f}" for kind in KINDS))
     book = gradebook(work / "local")
     if not args.no_dask:
         dask = run([folder, "--out", work / "dask", *common, "--dask", "local:2"], "dask")
