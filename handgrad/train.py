@@ -87,7 +87,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser():
     p = _Parser(prog="handgrad train", description=__doc__.split("\n\n")[0],
-                argument_default=None)
+                epilog=__doc__.split("\n\n")[-1].strip(), argument_default=None)
     p.add_argument("--model", choices=MODELS,
                    help="two_layer (default), fc, convnet; rnn, lstm, gru, transformer (words)")
     p.add_argument("--dataset", choices=DATASETS, help="digits (default, embedded), ...")

@@ -174,7 +174,9 @@ def test_missing_data_gives_one_line_and_exit_2(tmp_path, capsys):
 
 def test_help_and_dispatch(capsys):
     assert train.main(["--help"]) == 0
-    assert "--resume DIR" in capsys.readouterr().out
+    helped = capsys.readouterr().out
+    assert "--resume DIR" in helped
+    assert "3 an output could not be written during the run" in " ".join(helped.split())
     assert cli.main(["train", "--epochs", "0"]) == 2
     assert "--epochs is 0" in capsys.readouterr().err
 
