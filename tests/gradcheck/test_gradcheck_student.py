@@ -376,3 +376,15 @@ def _pool_module(kind, backward):
     setattr(module, f"max_pool_forward_{kind}", forward)
     setattr(module, f"max_pool_backward_{kind}", backward)
     return module
+
+
+def test_a_float64_gradient_of_a_float32_input_is_a_warning_unless_strict(rng):
+    def relu_backward_float64(dout, cache):
+        return (dout * (cache > 0)).astype(np.float64)
+
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    loose = check_layer(layers.relu_forward, relu_backward_float64, x, strict=False)
+    assert loose.result("dx").verdict == "pass"
+    assert "dx has dtype float64 for a float32 x" in loose.result("dx").warnings[0]
+    assert check_layer(layers.relu_forward, relu_backward_float64, x).result("dx").verdict == \
+        "fail"
