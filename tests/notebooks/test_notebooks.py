@@ -23,6 +23,8 @@ EXPECTED = [
     "04_batchnorm_dropout",
     "05_convolutional_networks",
     "06_gradient_checking",
+    "07_recurrent_networks",
+    "08_attention",
 ]
 CELL_TIMEOUT = 180  # seconds per cell; a whole notebook takes well under a minute in fast mode
 
