@@ -389,7 +389,9 @@ _RECIPES = [
            lambda rng, dt: (_normal(rng, dt, 3, 4), _normal(rng, dt, 3, 4)), kind="gate",
            configs=_shapes(_two, (2, 3, 2))),
     Recipe("max", "max_forward", "max_backward", _max_gate, kind="gate", kinks=True,
-           kink_side={"dx": "right", "dy": "left"}),
+           kink_side={"dx": "right", "dy": "left"},
+           configs=_shapes(lambda rng, dt, s: (_normal(rng, dt, *s),
+                                               _away_from_zero(rng, dt, *s)), (2, 3, 2))),
     Recipe("affine_relu", "affine_relu_forward", "affine_relu_backward", _affine, kinks=True,
            configs=AFFINE_CONFIGS[:1]),
     Recipe("conv_naive", "conv_forward_naive", "conv_backward_naive", _conv,
@@ -409,18 +411,23 @@ _RECIPES = [
            configs=(Config(_groupnorm((1, 4, 2, 3), 4), ("batch1",)),
                     Config(_groupnorm((2, 6, 2, 2), 3)))),
     Recipe("conv_relu", "conv_relu_forward", "conv_relu_backward",
-           lambda rng, dt: _conv(rng, dt, (2, 3, 5, 5), stride=1), kinks=True),
+           lambda rng, dt: _conv(rng, dt, (2, 3, 5, 5), stride=1), kinks=True,
+           configs=CONV_CONFIGS[:2]),
     Recipe("conv_relu_pool", "conv_relu_pool_forward", "conv_relu_pool_backward",
            lambda rng, dt: (*_conv(rng, dt, (2, 3, 6, 6), stride=1), _pool(rng, dt)[1]),
-           kinks=True),
+           kinks=True, configs=(Config(lambda rng, dt: (
+               *_conv(rng, dt, (1, 2, 4, 6), 2, stride=1, pad=0), _pool(rng, dt)[1]),
+               ("pad0", "batch1")),)),
     Recipe("conv_bn_relu", "conv_bn_relu_forward", "conv_bn_relu_backward",
-           lambda rng, dt: _conv_bn(rng, dt), kinks=True, stateful=True),
+           lambda rng, dt: _conv_bn(rng, dt), kinks=True, stateful=True,
+           configs=(Config(lambda rng, dt: _conv_bn(rng, dt, (1, 2, 4, 6), 2, 0), ("pad0",
+                                                                                  "batch1")),)),
 ]
 
 
-def _conv_bn(rng, dtype):
-    x, w, b, conv_param = _conv(rng, dtype, (2, 3, 5, 5), stride=1)
-    _, gamma, beta, bn_param = _norm(rng, dtype, (1,), (3,), {"mode": "train"})
+def _conv_bn(rng, dtype, x_shape=(2, 3, 5, 5), F=3, pad=1):
+    x, w, b, conv_param = _conv(rng, dtype, x_shape, F, stride=1, pad=pad)
+    _, gamma, beta, bn_param = _norm(rng, dtype, (1,), (F,), {"mode": "train"})
     return x, w, b, gamma, beta, conv_param, bn_param
 
 

@@ -388,3 +388,18 @@ def test_a_float64_gradient_of_a_float32_input_is_a_warning_unless_strict(rng):
     assert "dx has dtype float64 for a float32 x" in loose.result("dx").warnings[0]
     assert check_layer(layers.relu_forward, relu_backward_float64, x).result("dx").verdict == \
         "fail"
+
+
+COURSE_LAYERS = ["affine", "relu", "sigmoid", "tanh", "softmax_loss", "svm_loss", "mse_loss",
+                 "batchnorm", "batchnorm_alt", "layernorm", "dropout", "add", "multiply", "max",
+                 "affine_relu", "conv_naive", "conv_fast", "max_pool_naive", "max_pool_fast",
+                 "spatial_batchnorm", "spatial_groupnorm", "conv_relu", "conv_relu_pool",
+                 "conv_bn_relu"]
+
+
+@pytest.mark.parametrize("name", COURSE_LAYERS)
+def test_every_course_layer_is_checked_on_several_configurations(name):
+    configs = _configs(name)
+    assert len(configs) >= 2
+    shapes = {tuple(a.shape for a in inputs if isinstance(a, np.ndarray)) for inputs in configs}
+    assert len(shapes) == len(configs)                   # each one reaches other sizes
