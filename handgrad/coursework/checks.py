@@ -15,51 +15,87 @@ cost points: a numeric check alone would pass a wrong forward whose backward
 matches it, and the child's own report of it is the student's to forge.
 """
 
+import builtins
+
 import numpy as np
 
 from gradcheck import rel_error
 
 GRADIENT_KINDS = ("layer", "loss")
+STAGES = ("forward", "backward", "loss", "update", "constructor", "loss(X)", "loss(X, y)",
+          "import")
+BUILTIN_ERRORS = frozenset(name for name, obj in vars(builtins).items()
+                           if isinstance(obj, type) and issubclass(obj, BaseException))
+VERDICTS = ("pass", "kink", "inconclusive", "not_attempted", "fail")
 
 
-def judge(test, expected, got, report):
+def judge(test, expected, got, report, files=None, messages=frozenset()):
     """{output name: (outcome, message)} for every point-bearing output of test.
 
     expected: the solution's arrays; got: the student's arrays (None: none written);
-    report: the child's plain values {"stage": [status, text] | None, "numeric": {...},
-    "invalid": [names of outputs that were not numbers]}.
+    report: the child's plain values {"stage": what raised (see raised) | None,
+    "numeric": {gradient: check}, "invalid": [names of outputs that were not numbers]};
+    files: None when the tree is the student's own (messages may quote it); else the
+    course's files, and no free-form text of the child's reaches the message (see raised);
+    messages: exception messages the grader itself planted in the tree (shown as they are).
     """
     got, report = got or {}, report if isinstance(report, dict) else {}
     stage = report.get("stage")
     numeric = report.get("numeric") if test.kind in GRADIENT_KINDS else None
     numeric = numeric if isinstance(numeric, dict) else {}
-    invalid = {str(name) for name in report.get("invalid") or ()}
+    invalid = report.get("invalid")
+    invalid = {str(name) for name in invalid} if isinstance(invalid, list) else set()
     verdicts = {}
     for key in test.points:
+        value = got.get(key)
         if key not in got and stage and key not in invalid:
-            verdicts[key] = (str(stage[0]), str(stage[1]))
-        elif key in invalid:
+            verdicts[key] = raised(stage, files, messages)
+        elif key in invalid or (value is not None and value.dtype.kind not in "biuf"):
             verdicts[key] = ("failed", f"{key} is not an array of numbers")
         else:
             check = numeric.get(key) if key in test.grads else None
-            verdicts[key] = _compare(key, got.get(key), expected.get(key), test.tol,
-                                     check if isinstance(check, dict) else None)
-    return {key: _known(outcome, text) for key, (outcome, text) in verdicts.items()}
+            verdicts[key] = _compare(key, value, expected.get(key), test.tol,
+                                     check if isinstance(check, dict) else None, files)
+    return verdicts
 
 
-def _known(outcome, text):
-    """A stage status the child reported, kept to the outcomes a stage can have."""
-    return (outcome if outcome in ("not attempted", "error", "failed", "passed") else "error",
-            text[:4000])
+def raised(report, files=None, messages=frozenset()):
+    """(outcome, message) for a stage that raised, from the child's plain values.
+
+    files None: the tree is the student's own; the message quotes the exception and its
+    frames (file, line, function; never source lines). Otherwise the tree holds other
+    blanks' solution code, and the child may have put any of it into a message, a type or
+    a function name: the message names only a built-in exception type, the innermost
+    frame in one of the course's files (a line number), and the exception's message only
+    when it is one of messages (the grader's own words).
+    """
+    report = report if isinstance(report, dict) else {}
+    status = report.get("status") if report.get("status") == "not attempted" else "error"
+    what = report.get("stage") if report.get("stage") in STAGES else "the test"
+    kind = str(report.get("type"))
+    frames = [f for f in report.get("frames") or () if isinstance(f, list) and len(f) == 3]
+    if files is None:
+        where = "".join(f'  File "{f[0]}", line {f[1]}, in {f[2]}\n' for f in frames)
+        return status, f"{what} raised {kind}: {report.get('message')}\n{where}"[:4000]
+    kind = kind if kind in BUILTIN_ERRORS else "an exception"
+    place = next((f" at {f[0].removeprefix('/submission/')}:{f[1]}" for f in reversed(frames)
+                  if str(f[0]).removeprefix("/submission/") in files
+                  and isinstance(f[1], int)), "")
+    message = report.get("message")
+    if message in messages:
+        return status, f"{what} raised {kind}{place}: {message}"
+    return status, (f"{what} raised {kind}{place} (the message is not shown: the other "
+                    "blanks hold the solution's code in this test)")
 
 
-def _compare(key, value, expected, tol, numeric):
+def _compare(key, value, expected, tol, numeric, files=None):
     if value is None:
         return "failed", f"{key}: not returned"
     if expected is None:
         return "error", f"{key}: the solution gives no reference value"
     if value.shape != expected.shape:
-        return "failed", f"{key} has shape {value.shape}; expected {expected.shape}"
+        mine = f" {value.shape}" if files is None else ""
+        return "failed", f"{key} has the wrong shape{mine}; expected {expected.shape}"
     if not np.all(np.isfinite(value)):
         return "failed", f"{key} holds non-finite values"
     if expected.dtype == np.float32 and value.dtype != np.float32:
@@ -68,17 +104,15 @@ def _compare(key, value, expected, tol, numeric):
     if err > tol:
         return "failed", (f"{key} differs from the solution: "
                           f"max rel error {err:.1e} (limit {tol:.0e})")
-    if numeric is not None and numeric.get("passed") is not True:
-        hint = f"; hint: {numeric.get('hint')}" if numeric.get("hint") else ""
+    verdict = numeric.get("verdict") if numeric is not None else None
+    verdict = verdict if verdict in VERDICTS else "fail"
+    if numeric is not None and (numeric.get("passed") is not True or verdict == "fail"):
+        hint = numeric.get("hint") if files is None and numeric.get("hint") else ""
         return "failed", (f"{key} matches the solution but not the numeric gradient: "
-                          f"{_text(numeric.get('verdict'))}, rel error "
-                          f"{_number(numeric.get('max_rel_error'))}{_text(hint)}")
-    note = f"; numeric check {_text(numeric.get('verdict'))}" if numeric is not None else ""
+                          f"{verdict}, rel error {_number(numeric.get('max_rel_error'))}"
+                          + (f"; hint: {str(hint)[:300]}" if hint else ""))
+    note = f"; numeric check {verdict}" if numeric is not None else ""
     return "passed", f"{key} matches the solution (max rel error {err:.1e}, limit {tol:.0e}){note}"
-
-
-def _text(value, limit=300):
-    return str(value)[:limit]
 
 
 def _number(value):

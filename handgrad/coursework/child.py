@@ -38,18 +38,21 @@ def _setup_path(tree, sites):
 
 
 class Stage(Exception):
-    """A stage of a test raised: status ("not attempted" or "error") and a description."""
+    """A stage of a test raised: what it was, as plain values (see describe)."""
 
-    def __init__(self, status, text):
-        super().__init__(text)
-        self.status, self.text = status, text
+    def __init__(self, report):
+        super().__init__(report["stage"])
+        self.report = report
 
 
-def describe(what, err):
-    """What raised, and where: file, line and function of each frame, never the source lines."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename != __file__]
-    where = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
-    return f"{what} raised {type(err).__name__}: {str(err)[:2000]}\n{where}"
+def describe(what, err, status="error"):
+    """What raised, as plain values: the stage, the exception's type name and message, and
+    (file, line, function) of each frame below this file's own. The grader decides what of
+    it a student sees (never source lines)."""
+    frames = [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(err.__traceback__)
+              if f.filename != __file__]
+    return {"status": status, "stage": what, "type": type(err).__name__,
+            "message": str(err)[:2000], "frames": frames[-20:]}
 
 
 def stage(what, fn, *args, **kwargs):
@@ -57,9 +60,9 @@ def stage(what, fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as err:
-        raise Stage("not attempted", f"{what} raised NotImplementedError({err})") from None
+        raise Stage(describe(what, err, "not attempted")) from None
     except BaseException as err:  # SystemExit and KeyboardInterrupt cost this test only
-        raise Stage("error", describe(what, err)) from None
+        raise Stage(describe(what, err)) from None
 
 
 def resolve(name):
@@ -161,7 +164,7 @@ def evaluate(test, make_args, numeric):
     try:
         KINDS[test["kind"]](test, make_args(), got)
     except Stage as failed:
-        status = [failed.status, failed.text]
+        status = failed.report
     checks = _numeric(test, make_args()) if numeric and test["kind"] in ("layer", "loss") and \
         any(key in got for key in test["grads"]) else {}
     arrays, invalid = _arrays(got)

@@ -162,6 +162,18 @@ def disable(course, blank, tree):
                     path.write_text(rewritten, encoding="utf-8")
 
 
+def disabled_message(name, blank):
+    """What a disabled function raises (the grader shows it: its words are the grader's)."""
+    return f"forbidden: {name} may not be called from the blank {blank} " \
+           "(it computes that blank's answer)"
+
+
+def messages(course):
+    """Every message a disabled function of the course can raise."""
+    return frozenset(disabled_message(name, blank) for blank, entries in course.forbid.items()
+                     for name in Rule.of(entries).names)
+
+
 def _disabled(text, names, blank):
     """text with the bodies of its top-level defs (and methods of classes) named in names
     replaced by a raise; line numbers kept."""
@@ -184,8 +196,7 @@ def _disabled(text, names, blank):
         first = node.body[0]
         start, end = offset(first.lineno, first.col_offset), offset(node.end_lineno,
                                                                     node.end_col_offset)
-        message = (f"forbidden: {name} may not be called from the blank {blank} "
-                   "(it computes that blank's answer)")
+        message = disabled_message(name, blank)
         text = (text[:start] + f"raise RuntimeError({message!r})"
                 + "\n" * (node.end_lineno - first.lineno) + text[end:])
     return text

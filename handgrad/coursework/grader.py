@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import time
 import zipfile
@@ -154,6 +155,7 @@ class Context:
     program: Path                  # child.py and gradcheck, read-only inside the sandbox
     jobs: dict                     # test index -> (job entry, {name: input array})
     reference: dict = field(default_factory=dict)  # test index -> {output: solution's array}
+    files: tuple = ()              # the course's .py files (messages may name them)
     folder: tempfile.TemporaryDirectory | None = None
 
     def close(self):
@@ -187,7 +189,8 @@ def prepare(solution, sandbox_level="auto", require_sandbox=False):
                     ignore=shutil.ignore_patterns("__pycache__"))
     jobs = {index: job_entry(index, test) for index, test in enumerate(course.tests)
             if test.kind != "pytest"}
-    context = Context(course, level, program, jobs, folder=folder)
+    context = Context(course, level, program, jobs, files=tuple(_course_files(course.root)),
+                      folder=folder)
     try:
         context.reference = _reference(context)
     except BaseException:
@@ -216,25 +219,31 @@ def _modules(course, tests):
         v.partition(":")[0] for t in tests for k, v in t.target.items() if k in named)]))
 
 
-def _write_job(out, context, indices, numeric):
+def _write_job(out, context, indices, numeric, modules=None):
+    """OUT/job.json and OUT/inputs.npz: the tests at indices; the child imports the modules
+    of the tests given as modules (default: of those tests) first."""
     tests = [context.course.tests[i] for i in indices]
-    job = {"numeric": numeric, "modules": _modules(context.course, tests),
+    job = {"numeric": numeric, "modules": _modules(context.course, modules or tests),
            "tests": [context.jobs[i][0] for i in indices]}
     (out / "job.json").write_text(json.dumps(job), encoding="utf-8")
     arrays = {k: v for i in indices for k, v in context.jobs[i][1].items()}
     np.savez(out / "inputs.npz", **arrays)
 
 
-def _solution_hash(context):
-    digest = hashlib.sha256()
-    root = context.course.root
+def _course_files(root):
+    """Relative paths of the course's .py files and its spec (caches and builds left out)."""
+    found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not _junk(d))
-        for name in sorted(files):
-            if name.endswith(".py") or name == spec.SPEC_NAME:
-                path = Path(folder) / name
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
+        found += [(Path(folder) / name).relative_to(root).as_posix() for name in sorted(files)
+                  if name.endswith(".py") or name == spec.SPEC_NAME]
+    return found
+
+
+def _solution_hash(context):
+    digest = hashlib.sha256()
+    for rel in context.files:
+        digest.update(rel.encode() + b"\0" + (context.course.root / rel).read_bytes())
     for path in sorted(context.program.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -254,15 +263,16 @@ def _reference(context):
     run = sandbox.run(context.program, course.root, out, limits, context.level)
     failure = sandbox.read_json(out, "import.json")
     if failure:
-        raise RuntimeError(f"the solution in {course.root} does not import: {failure['error']}")
+        raise RuntimeError(f"the solution in {course.root} does not import: "
+                           f"{checks.raised(failure.get('error'))[1]}")
     reference = {}
     for index in indices:
         report = sandbox.read_json(out, f"{index}.json")
         if not report or report.get("stage"):
-            why = (report or {}).get("stage") or ["", run.output[-3000:] or
-                                                  f"exit {run.returncode}"]
+            why = checks.raised(report["stage"])[1] if report else \
+                run.output[-3000:] or f"exit {run.returncode}"
             raise RuntimeError(f"the solution fails its own test {course.tests[index].name!r}: "
-                               f"{why[1]}")
+                               f"{why}")
         reference[index] = sandbox.read_arrays(out, f"{index}.npz")
     _REFERENCES[key] = reference
     return reference
@@ -303,7 +313,7 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
     with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
         tmp = Path(tmp)
         try:
-            isolation, notes = _trees(course, submission, tmp, use_splice, tests)
+            own, isolation, notes = _trees(course, submission, tmp, use_splice, tests)
         except (SubmissionError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as err:
             why = f"the submission cannot be read: {err}"
             broken = [_entries(t, _same_for_all(t, "error", why)) for t in tests]
@@ -313,18 +323,24 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         for index, test in chosen:
             by_blank.setdefault(test.blank, []).append(index)
 
+        # A tree that holds other blanks' solution code shows nothing free-form of the child's.
+        files = frozenset(context.files) if isolation.isolated else None
+
         def run(item):
             number, (blank, indices) = item
             return _grade_blank(context, indices, isolation.trees[blank],
-                                tmp / f"out-{number}", deadline)
+                                tmp / f"out-{number}", deadline, files)
 
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             found = list(pool.map(run, enumerate(by_blank.items())))
-    verdicts = {index: v for part, _ in found for index, v in part.items()}
-    entries = [e for index, test in chosen
-               for e in _entries(test, forbid.overrule(test, verdicts[index], isolation.forbidden))]
+        verdicts = {index: v for part, _ in found for index, v in part.items()}
+        entries = [e for index, test in chosen for e in
+                   _entries(test, forbid.overrule(test, verdicts[index], isolation.forbidden))]
+        broken = _import_note(entries)
+        if broken and files is not None:
+            broken = _own_import_error(context, own, tmp / "own", deadline) or broken
     shown = "" if isolation.isolated else _shown_output([output for _, output in found])
-    return entries, "\n".join(n for n in [*notes, _import_note(entries), shown] if n)
+    return entries, "\n".join(n for n in [*notes, broken, shown] if n)
 
 
 def _trees(course, submission, tmp, use_splice, tests):
@@ -336,10 +352,28 @@ def _trees(course, submission, tmp, use_splice, tests):
         tree = tmp / "spliced"
         notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
     isolation = isolate.build_trees(course, tree, tmp / "isolated", tests)
-    return isolation, [*notes, isolate.note(isolation)]
+    return tree, isolation, [*notes, isolate.note(isolation)]
 
 
-def _grade_blank(context, indices, tree, out_root, deadline):
+def _own_import_error(context, tree, out, deadline):
+    """Why the student's own tree (every blank theirs, no solution code in it, so any text
+    of the child's may be shown) does not import, or '' when it does."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return ""
+    out.mkdir(mode=0o700)
+    _write_job(out, context, [], numeric=False, modules=context.course.tests)
+    limits = sandbox.Limits(wall=min(left, context.course.timeout),
+                            memory_mb=context.course.memory_mb)
+    sandbox.run(context.program, tree, out, limits, context.level)
+    failure = sandbox.read_json(out, "import.json")
+    if not isinstance(failure, dict):
+        return ""
+    text = checks.raised(_plain_paths(failure.get("error"), tree))[1]
+    return f"The submission does not import:\n{_clean(text, tree)}"
+
+
+def _grade_blank(context, indices, tree, out_root, deadline, files):
     """Run one blank's tests in as few sandboxed children as it takes; judge each here.
 
     A child that stops in the middle (a timeout, a crash, os._exit) costs the test
@@ -364,15 +398,17 @@ def _grade_blank(context, indices, tree, out_root, deadline):
         output.append(_clean(run.output, tree))
         failure = sandbox.read_json(out, "import.json")
         if isinstance(failure, dict):
-            why = f"the submission does not import:\n{_clean(str(failure.get('error')), tree)}"
+            text = checks.raised(_plain_paths(failure.get("error"), tree), files)[1]
+            why = f"the submission does not import:\n{_clean(text, tree)}"
             verdicts.update({i: _same_for_all(course.tests[i], "error", why) for i in pending})
             break
         for index in list(pending):
             report = sandbox.read_json(out, f"{index}.json")
-            if report is not None:
+            if isinstance(report, dict):
                 got = sandbox.read_arrays(out, f"{index}.npz")
-                test = course.tests[index]
-                found = checks.judge(test, context.reference[index], got, report)
+                report["stage"] = _plain_paths(report.get("stage"), tree)
+                found = checks.judge(course.tests[index], context.reference[index], got,
+                                     report, files, forbid.messages(course))
                 verdicts[index] = {k: (o, _clean(t, tree)) for k, (o, t) in found.items()}
                 pending.remove(index)
         if not pending:
@@ -396,6 +432,25 @@ def _stopped(run, course, at_import):
     if run.memory_hit:
         return f"stopped {where}: the memory limit of {course.memory_mb} MB was reached"
     return f"the test process ended {where} (exit code {run.returncode})"
+
+
+def _plain_paths(stage, tree):
+    """A child's stage report with each frame's file as the student may see it:
+    /submission/REL for the graded tree, site-packages/... or python/... for the
+    interpreter's, '?' for anything else (never a path of the grader's)."""
+    if not isinstance(stage, dict) or not isinstance(stage.get("frames"), list):
+        return stage
+    places = [(str(tree), "/submission"), ("/submission", "/submission"),
+              *((path, "site-packages") for path in sandbox.site_packages()),
+              ("/site/", "site-packages/"), (sys.base_prefix, "python")]
+    frames = []
+    for frame in stage["frames"]:
+        if isinstance(frame, list) and len(frame) == 3:
+            name = str(frame[0])
+            name = next((new + name[len(old):] for old, new in places
+                         if name.startswith(old)), "?")
+            frames.append([name, frame[1], str(frame[2])[:100]])
+    return {**stage, "frames": frames}
 
 
 def _clean(text, tree):
