@@ -53,7 +53,7 @@ def main(argv=None):
     args = parse_args(argv)
     pin_threads(args.threads, __file__, argv)
     from datasets import get_words_data
-    from models.charlm import fit_bigram
+    from models.bigram import fit_bigram
 
     data = get_words_data()
     bigram = fit_bigram(data)

@@ -31,7 +31,7 @@ def build_model(opts, data):
 def results(model, data, out, seed):
     """Write samples.txt; return bits per character of the model and the bigram baseline."""
     from datasets.words import decode
-    from models.charlm import fit_bigram
+    from models.bigram import fit_bigram
 
     T = data["X_train"].shape[1]
     samples = [decode(s) for s in model.sample(NUM_SAMPLES, T - 1, seed=seed)]

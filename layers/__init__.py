@@ -65,21 +65,18 @@ from .pool import (
     max_pool_forward_fast,
     max_pool_forward_naive,
 )
-from .rnn import (
-    rnn_backward,
-    rnn_forward,
-    rnn_step_backward,
-    rnn_step_forward,
-    temporal_affine_backward,
-    temporal_affine_forward,
-    temporal_softmax_loss,
-    word_embedding_backward,
-    word_embedding_forward,
-)
+from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from .sandwich import affine_relu_backward, affine_relu_forward
 from .spatial_norm import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
     spatial_groupnorm_backward,
     spatial_groupnorm_forward,
+)
+from .temporal import (
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+    word_embedding_backward,
+    word_embedding_forward,
 )

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ._checks import as_array, as_dout, as_float, check_min_ndim, check_ndim, check_positive_int
-from .rnn import temporal_affine_backward, temporal_affine_forward
+from .temporal import temporal_affine_backward, temporal_affine_forward
 
 
 def causal_mask(T):

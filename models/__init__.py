@@ -5,7 +5,8 @@ run folder) in one call.
 """
 
 from .base import Model, load_model
-from .charlm import BigramLM, CharRNN, CharTransformer
+from .bigram import BigramLM
+from .charlm import CharRNN, CharTransformer
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .rnn import CaptioningRNN

@@ -1,4 +1,4 @@
-"""Character-level language models: a recurrent one, a small causal transformer, a bigram count.
+"""Character-level language models: a recurrent one and a small causal transformer.
 
 Shapes: N sequences of T steps over V symbols, symbol 0 is <NULL> (padding)
 and 1 is <START> (datasets.words). X (N, T) holds the inputs, y (N, T) the
@@ -241,33 +241,3 @@ class CharTransformer(CharLM):
             dx = dx + da
         grads["W_embed"] = word_embedding_backward(dx, embed_cache)   # positions are fixed
         return grads
-
-
-class BigramLM:
-    """The count baseline: p(next | current) = (count + alpha) / (row total + alpha K).
-
-    K counts the symbols that can be predicted (all but <NULL> and <START>).
-    """
-
-    def __init__(self, vocab_size, alpha=0.1):
-        self.alpha = alpha
-        self.counts = np.zeros((vocab_size, vocab_size))
-
-    def fit(self, X, y):
-        mask = y != NULL
-        np.add.at(self.counts, (X[mask], y[mask]), 1)
-        return self
-
-    def bits_per_char(self, X, y):
-        counts = self.counts + self.alpha
-        counts[:, [NULL, START]] = 0
-        mask = y != NULL
-        rows, cols = X[mask], y[mask]
-        return float(-np.log2(counts[rows, cols] / counts.sum(axis=1)[rows]).mean())
-
-
-def fit_bigram(data, alphas=(0.01, 0.03, 0.1, 0.3, 1.0)):
-    """A BigramLM fit on data's train split, alpha chosen by bits per char on val."""
-    V = len(data["vocab"])
-    fitted = [BigramLM(V, a).fit(data["X_train"], data["y_train"]) for a in alphas]
-    return min(fitted, key=lambda m: m.bits_per_char(data["X_val"], data["y_val"]))

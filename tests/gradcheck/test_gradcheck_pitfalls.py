@@ -15,7 +15,7 @@ def _hints(lc):
 def test_embedding_that_assigns_instead_of_adding():
     def word_embedding_backward(dout, cache):
         x, W = cache
-        dW = np.zeros_like(W)
+        dW = np.zeros(W.shape, W.dtype)
         dW[x] += dout                        # fancy += keeps one gradient per repeated word
         return dW
 
