@@ -155,23 +155,28 @@ class Scanner:
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         bound |= {n.name for s in statements for n in ast.walk(s) if isinstance(n, DEFS)}
         for statement in statements:
-            for node in ast.walk(statement):
-                self._dynamic(src, node)
+            self._dynamic(src, statement)
             self.code(src, statement, bound - set(src.aliases), strings=True)
 
     @staticmethod
     def _docstring(node):
         return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
-    def _dynamic(self, src, node):
-        name = src.dotted(node.func) if isinstance(node, ast.Call) else None
-        if name in DYNAMIC and not (name in LOOKUPS and src.dotted(node)):
-            self._report(src, node, f"{self.blank} calls {name}() with a name or code the "
-                         "grader cannot read; no blank may look names up or run code at run time")
-        ident = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-        if ident in REFLECTION:
-            self._report(src, node, f"{self.blank} uses {ident}: no blank may reach into "
-                         "modules or objects by reflection")
+    def _dynamic(self, src, root):
+        """Report every use in root of what looks names up or runs code (a call, or the
+        function passed along: `reduce(getattr, ...)`), but for a lookup by a constant name;
+        and reflection."""
+        constant = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)
+                    and src.dotted(n.func) in LOOKUPS and src.dotted(n)}
+        for node in ast.walk(root):
+            name = src.dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if name in DYNAMIC and id(node) not in constant:
+                self._report(src, node, f"{self.blank} uses {name}(), which looks names up or "
+                             "runs code the grader cannot read; no blank may")
+            ident = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+            if ident in REFLECTION:
+                self._report(src, node, f"{self.blank} uses {ident}: no blank may reach into "
+                             "modules or objects by reflection")
 
     def students(self, src, node):
         """True unless node (a definition of src) is, line for line, the release's own."""
@@ -220,8 +225,8 @@ class Scanner:
             where, name = found
             src, node = self.sources[where], self.sources[where].defs[name]
             students = self.students(src, node)
-            for inner in ast.walk(node) if students else ():
-                self._dynamic(src, inner)
+            if students:
+                self._dynamic(src, node)
             self.code(src, node, via=via or f" through {name}()", modules=students)
 
     def locate(self, src, name):

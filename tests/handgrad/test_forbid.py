@@ -76,10 +76,13 @@ CHEATS = {
                                     "reaches scipy.* through helper()"),
     "getattr with a computed name": ("    import toylib\n    name = ''.join(['relu', '_grad'])\n"
                                      "    return getattr(toylib, name)(dout, cache)", "",
-                                     "calls getattr() with a name or code the grader cannot"),
-    "exec": ("    exec('dx = 2')\n    return dout", "", "calls exec()"),
+                                     "uses getattr(), which looks names up or runs code"),
+    "exec": ("    exec('dx = 2')\n    return dout", "", "uses exec()"),
+    "getattr passed along": ("    import functools\n    import toylib\n"
+                             "    return functools.reduce(getattr, NAMES, toylib)(dout, cache)",
+                             "\nNAMES = ['relu_grad'[::-1][::-1]]\n", "uses getattr()"),
     "a module's __dict__": ("    import toylib\n    return vars(toylib)['relu' + '_grad']", "",
-                            "calls vars()"),
+                            "uses vars()"),
     "reflection": ("    import toylib\n    return toylib.__dict__['relu_grad'](dout, cache)", "",
                    "uses __dict__"),
 }
@@ -181,8 +184,8 @@ def test_code_added_outside_the_blanks_may_not_reach_the_forbidden_modules(cours
         assert forbid.scan(course, blank, tree, pristine=pristine) == [
             f"code added outside the blanks reaches importlib.* ({LIB}:{row})",
             f"code added outside the blanks reaches importlib.* ({LIB}:{row + 1})",
-            "code added outside the blanks calls eval() with a name or code the grader cannot "
-            "read; no blank may look names up or run code at run time (toylib/helpers.py:2)"]
+            "code added outside the blanks uses eval(), which looks names up or runs code the "
+            "grader cannot read; no blank may (toylib/helpers.py:2)"]
 
 
 def test_a_cheat_scores_zero_for_its_blank_only(course_and_release, tmp_path):
