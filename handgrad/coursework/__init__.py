@@ -10,6 +10,9 @@
 - runner, worker: the instructor's own trees in child processes (release proof, verification)
 - forbid, reach: what a blank's code may not reach, checked in its source and disabled in
   its tree; answers: the release's functions that would compute a blank's answer
+- classroom, batch, gradebook, similarity: a whole class (who handed in what, one task per
+  submission locally or on Dask, resumable; gradebook.csv and summary; alike pairs)
+- autograder: the Gradescope bundle
 """
 
 import importlib.util
