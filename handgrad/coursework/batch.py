@@ -170,7 +170,9 @@ def pack_submission(path):
     return pack(path, classroom.tree_files(path))
 
 
-_CONTEXTS = {}  # (course hash, sandbox level) -> grader.Context, one per worker process
+# (course hash, sandbox level) -> (the unpacked course's folder, its grader.Context), kept
+# for the life of the worker process (each folder is removed when the process ends).
+_CONTEXTS = {}
 _PREPARING = threading.Lock()
 
 
@@ -179,11 +181,11 @@ def _worker_context(course_zip, digest, level):
     (its reference outputs computed in this worker's own sandbox)."""
     with _PREPARING:
         if (digest, level) not in _CONTEXTS:
-            folder = Path(tempfile.mkdtemp(prefix="handgrad-course-"))
+            folder = tempfile.TemporaryDirectory(prefix="handgrad-course-")
             with zipfile.ZipFile(io.BytesIO(course_zip)) as archive:
-                archive.extractall(folder)
-            _CONTEXTS[digest, level] = grader.prepare(folder, level)  # or SandboxError
-        return _CONTEXTS[digest, level]
+                archive.extractall(folder.name)
+            _CONTEXTS[digest, level] = folder, grader.prepare(folder.name, level)
+        return _CONTEXTS[digest, level][1]
 
 
 def grade_packed(name, data, course_zip, course_digest, splice, level):
