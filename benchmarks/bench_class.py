@@ -43,7 +43,8 @@ from handgrad.coursework import build, classroom, isolate, markers, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("right", "wrong", "blank", "crashing", "hanging", "cheating")
-ASSIGNMENT = re.compile(r"^(?P<indent>\s*)(?P<lhs>[\w\[\]\"', .]+?) = (?P<rhs>.+)$")
+ASSIGNMENT = re.compile(r"^(?P<indent>\s*)(?P<lhs>[\w\[\]\"', .]+?) = (?P<rhs>[^#]+?)"
+                        r"(?P<comment>\s*#.*)?$")
 
 
 def parse_args(argv):
@@ -83,7 +84,8 @@ def _mutated(body):
     for i in reversed(range(len(lines))):
         found = ASSIGNMENT.match(lines[i].rstrip("\n"))
         if found and not lines[i].lstrip().startswith("#"):
-            lines[i] = f"{found['indent']}{found['lhs']} = 2 * ({found['rhs']})\n"
+            lines[i] = (f"{found['indent']}{found['lhs']} = 2 * ({found['rhs']})"
+                        f"{found['comment'] or ''}\n")
             return tuple(lines)
     return body
 
