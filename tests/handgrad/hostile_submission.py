@@ -22,6 +22,8 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 # The test writes its JSON config here, hex-encoded, so that no instructor path shows in
@@ -301,6 +303,61 @@ def attack_atexit():
             if path.suffix == ".json" or (path.parent.is_dir() and not path.is_dir()):
                 with contextlib.suppress(OSError):
                     path.write_text(json.dumps(forged))
+    atexit.register(forge)
+
+
+def _reports():
+    """The per-test result files the child wrote (OUT/<index>.json), OUT named on our
+    command line."""
+    for arg in sys.argv[1:]:
+        folder = Path(arg)
+        if (folder / "job.json").is_file():
+            yield from (p for p in folder.glob("*.json") if p.stem.isdigit())
+
+
+def attack_forge_out():
+    """At exit, every test's report says its stage passed, and its arrays are gone."""
+    def forge():
+        for report in _reports():
+            report.write_text(json.dumps({"stage": ["passed", "forged"], "numeric": {},
+                                          "invalid": []}))
+            report.with_suffix(".npz").unlink(missing_ok=True)
+    atexit.register(forge)
+
+
+def _npy(kind):
+    """An .npy member: 'bomb' declares 10**11 float64 numbers and holds 1 KB; 'text' holds
+    strings."""
+    import numpy as np
+
+    buf = BytesIO()
+    if kind == "bomb":
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": "<f8", "fortran_order": False, "shape": (10**11,)})
+        buf.write(bytes(1024))
+    else:
+        np.save(buf, np.array(["text"] * 3))
+    return buf.getvalue()
+
+
+def forge_results(kind):
+    """At exit, replace what the child wrote for each test: 'bomb' and 'text' put _npy(kind)
+    members under every output name, the report claiming every value is a number; 'report'
+    leaves no arrays and a report whose stage has a number for its frames and a list for
+    its message."""
+    def forge():
+        for report in _reports():
+            arrays = report.with_suffix(".npz")
+            if kind == "report":
+                stage = {"status": "error", "stage": "loss", "type": "ValueError",
+                         "frames": 5, "message": ["not", "text"]}
+                report.write_text(json.dumps({"stage": stage, "numeric": {}, "invalid": []}))
+                arrays.unlink(missing_ok=True)
+                continue
+            report.write_text(json.dumps({"stage": None, "numeric": {}, "invalid": []}))
+            with zipfile.ZipFile(arrays, "w") as zf:
+                for key in KEYS:
+                    zf.writestr(f"{key}.npy", _npy(kind))
     atexit.register(forge)
 
 

@@ -23,6 +23,7 @@ Hanging attacks run against a copy of the course with a short test timeout.
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -94,10 +95,17 @@ class Course:
     secrets: dict  # label -> strings that must never reach the student
 
     def copy_repository(self):
-        """(Re)make both instructor copies, after an attack that got through changed them."""
+        """(Re)make both instructor copies, after an attack that got through changed them.
+
+        Both drop the course's forbid lists: the static check would give the hostile code
+        0 points before it runs, and what is tested here is the sandbox, which must hold
+        without it (a static check can be evaded)."""
         for folder in (self.instructor, self.quick):
             shutil.rmtree(folder, ignore_errors=True)
             shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns(*spec.JUNK))
+            toml = folder / spec.SPEC_NAME
+            text = re.sub(r"\nforbid = \[[^\]]*\]\n", "\n", toml.read_text())
+            toml.write_text(re.sub(r"\n\[forbid\]\n.*?(?=\n\[)", "\n", text, flags=re.S))
         toml = self.quick / spec.SPEC_NAME
         text = toml.read_text()
         assert "\ntimeout = 60\n" in text
@@ -129,6 +137,7 @@ def course(tmp_path_factory):
     made = Course(base / "instructor", base / "quick", base / "release", None, {})
     made.copy_repository()
     made.spec = spec.load(made.instructor)
+    assert not any(made.spec.forbid.values()), made.spec.forbid
     build.write(build.build(made.spec), made.release)
     made.secrets = _secrets(made.spec, made.release)
     made.secrets["paths"] = [str(made.instructor), str(made.quick)]
@@ -501,12 +510,33 @@ ZERO_ANSWERS = {
 
 
 def test_cheats_inside_the_child_earn_nothing(course, level, tmp_path):
-    """An untouched release plus code at import that forges results at exit, replaces the
-    judge, makes numpy and pytest say yes and zeroes every reference array it finds; two
-    blanks answer zeros that a zeroed reference would accept. Honest points: none."""
-    sub = hostile(course, tmp_path, ("atexit", "judge", "numpy", "pytest", "forge"),
+    """An untouched release plus code at import that forges results at exit (the files on
+    its command line, and each test's report in its output folder: stage passed, arrays
+    gone), replaces the judge, makes numpy and pytest say yes and zeroes every reference
+    array it finds; two blanks answer zeros that a zeroed reference would accept. Honest
+    points: none."""
+    sub = hostile(course, tmp_path, ("atexit", "forge_out", "judge", "numpy", "pytest", "forge"),
                   ZERO_ANSWERS)
     graded = grade(course, sub, level, tmp_path, blanks=[*ZERO_ANSWERS, "relu_backward"])
+    assert graded.score == 0, graded.outcomes
+    assert_boundary(course, graded, 0)
+
+
+def test_forged_results_of_the_child_crash_nothing(course, level, tmp_path):
+    """At exit the child's results are replaced: relu_backward's arrays by .npy headers that
+    declare 10**11 numbers (745 GiB), softmax_loss's by strings (each report claiming all
+    numbers), svm_loss's report by a stage whose frames are a number and whose message is a
+    list. The three blanks answer wrongly: the grader must judge them 0, and finish."""
+    answers = {
+        "relu_backward": body("from layers._hostile import forge_results",
+                              "forge_results('bomb')", "return dout"),
+        "softmax_loss": body("from layers._hostile import forge_results",
+                             "forge_results('text')", "return 0.0, x"),
+        "svm_loss": body("from layers._hostile import forge_results",
+                         "forge_results('report')", "return 0.0, x"),
+    }
+    sub = hostile(course, tmp_path, (), answers)
+    graded = grade(course, sub, level, tmp_path, blanks=answers)
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
 
