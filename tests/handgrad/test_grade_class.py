@@ -4,8 +4,10 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
@@ -167,26 +169,41 @@ def test_an_unchanged_class_is_not_graded_again(graded, toy, capsys):
     assert before == {key: _stamp(out, key) for key in before}
 
 
+def _interrupt_after_first(cmd, out, timeout=300):
+    """Start cmd, send it Ctrl-C once a first grading is complete; (exit code, stderr)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while not list(out.glob("*/grading.json")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no grading finished in time"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
 def test_an_interrupted_run_grades_only_what_it_had_not_finished(toy, tmp_path, capsys):
     course, release, folder = toy
     small = tmp_path / "class"
-    shutil.copytree(folder / "alice", small / "alice")
-    shutil.copytree(folder / "carol", small / "carol")
+    for key in ("alice", "carol", "erin"):
+        shutil.copytree(folder / key, small / key)
     out = tmp_path / "out"
-    _run(capsys, small, "--solution", course, "--out", out)
-    (out / "carol" / "grading.json").unlink()  # stopped before carol's grading was complete
-    kept = _stamp(out, "alice")
+    cmd = [sys.executable, "-m", "handgrad", "grade", str(small), "--solution", str(course),
+           "--out", str(out), "--jobs", "1"]
+    code, err = _interrupt_after_first(cmd, out)
+    done = {path.parent.name: path.stat().st_mtime_ns for path in out.glob("*/grading.json")}
+    assert code == 130, err
+    assert "run the same command again to grade the rest" in err
+    assert 1 <= len(done) < 3
     code, text = _run(capsys, small, "--solution", course, "--out", out)
     assert code == 0
-    assert "grading 1 of 2 submissions" in text
-    assert _stamp(out, "alice") == kept
-    assert (out / "carol" / "grading.json").is_file()
+    assert f"grading {3 - len(done)} of 3 submissions" in text
+    assert done == {key: _stamp(out, key) for key in done}  # finished ones were kept
     shutil.rmtree(small / "carol")  # carol hands in again, now solved
     _solved(course, release, small / "carol")
     code, text = _run(capsys, small, "--solution", course, "--out", out)
-    assert "grading 1 of 2 submissions" in text
-    assert {r["SID"]: r["Total Score"] for r in _gradebook(out)} == {"alice": "15",
-                                                                     "carol": "15"}
+    assert "grading 1 of 3 submissions" in text
+    assert {r["SID"]: r["Total Score"] for r in _gradebook(out)} == {
+        "alice": "15", "carol": "15", "erin": "15"}
 
 
 def test_only_regrades_one_student(graded, toy, capsys):
