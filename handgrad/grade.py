@@ -24,7 +24,9 @@ def parse(argv):
                    "graded with the solution's code in every other blank)")
     p.add_argument("--jobs", type=int, help="blanks graded at once (default: CPU count)")
     p.add_argument("--single", action="store_true",
-                   help="take SUBMISSION as one submission even when it looks like a class")
+                   help="take SUBMISSION as one submission even when it looks like a class "
+                        "(a folder of submissions or a Gradescope export: see handgrad grade "
+                        "CLASS_DIR --help)")
     p.add_argument("--sandbox", choices=("auto", *sandbox.LEVELS),
                    default=os.environ.get("HANDGRAD_SANDBOX") or "auto",
                    help="isolation of the student's code (default: $HANDGRAD_SANDBOX, else "

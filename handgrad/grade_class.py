@@ -14,9 +14,11 @@ from pathlib import Path
 from handgrad.coursework import batch, classroom, find_solution, gradebook, grader, sandbox, spec
 
 
-def parser():
-    p = argparse.ArgumentParser(prog="handgrad grade", description=__doc__.split("\n")[0])
-    p.add_argument("submission", metavar="CLASS_DIR",
+def parser(probe=False):
+    """The options of a class run; probe: no --help and CLASS_DIR optional (wants_class)."""
+    p = argparse.ArgumentParser(prog="handgrad grade", description=__doc__.split("\n")[0],
+                                add_help=not probe)
+    p.add_argument("submission", metavar="CLASS_DIR", nargs="?" if probe else None,
                    help="a folder of submissions (one folder or zip per student) or a "
                         "Gradescope export (with submission_metadata.yml)")
     p.add_argument("--class", dest="force_class", action="store_true",
@@ -46,8 +48,8 @@ def parser():
 
 def wants_class(argv):
     """True when `handgrad grade ARGV` names a class rather than one submission."""
-    args, _ = parser().parse_known_args(argv)
-    if args.force_class or args.single:
+    args, _ = parser(probe=True).parse_known_args(argv)
+    if args.force_class or args.single or args.submission is None:
         return args.force_class
     try:
         course = spec.load(args.solution or find_solution())

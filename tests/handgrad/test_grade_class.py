@@ -324,3 +324,13 @@ def test_the_autograder_bundle_grades_an_upload_where_gradescope_puts_it(toy, tm
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 14
     assert "failed to grade" not in done.stdout  # graded as one submission, not as a class
+
+
+def test_help_shows_the_options_of_what_was_named(toy, capsys):
+    _, _, folder = toy
+    with pytest.raises(SystemExit):
+        grade.main(["--help"])
+    assert "--single" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        grade.main([str(folder), "--help"])
+    assert "--similarity" in capsys.readouterr().out
