@@ -156,6 +156,7 @@ class Context:
     jobs: dict                     # test index -> (job entry, {name: input array})
     reference: dict = field(default_factory=dict)  # test index -> {output: solution's array}
     files: tuple = ()              # the course's .py files (messages may name them)
+    pristine: dict = field(default_factory=dict)  # the release's .py files (isolate, forbid)
     folder: tempfile.TemporaryDirectory | None = None
 
     def close(self):
@@ -190,7 +191,7 @@ def prepare(solution, sandbox_level="auto", require_sandbox=False):
     jobs = {index: job_entry(index, test) for index, test in enumerate(course.tests)
             if test.kind != "pytest"}
     context = Context(course, level, program, jobs, files=tuple(_course_files(course.root)),
-                      folder=folder)
+                      pristine=isolate.release_sources(course), folder=folder)
     try:
         context.reference = _reference(context)
     except BaseException:
@@ -313,7 +314,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
     with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
         tmp = Path(tmp)
         try:
-            own, isolation, notes = _trees(course, submission, tmp, use_splice, tests)
+            own, (isolation, blanks, make), notes = _trees(context, submission, tmp,
+                                                           use_splice, tests)
         except (SubmissionError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as err:
             why = f"the submission cannot be read: {err}"
             broken = [_entries(t, _same_for_all(t, "error", why)) for t in tests]
@@ -326,10 +328,10 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         # A tree that holds other blanks' solution code shows nothing free-form of the child's.
         files = frozenset(context.files) if isolation.isolated else None
 
-        def run(item):
+        def run(item):  # the blank's tree is made here, while other blanks' children run
             number, (blank, indices) = item
-            return _grade_blank(context, indices, isolation.trees[blank],
-                                tmp / f"out-{number}", deadline, files)
+            tree = make(blank, tmp / "isolated" / f"blank-{blanks.index(blank)}")
+            return _grade_blank(context, indices, tree, tmp / f"out-{number}", deadline, files)
 
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             found = list(pool.map(run, enumerate(by_blank.items())))
@@ -343,16 +345,18 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
     return entries, "\n".join(n for n in [*notes, broken, shown] if n)
 
 
-def _trees(course, submission, tmp, use_splice, tests):
-    """The isolated tree of each graded blank, and the notes that say how they were made."""
+def _trees(context, submission, tmp, use_splice, tests):
+    """The student's own tree, isolate.plan of the graded blanks' trees, and the notes
+    that say how they are made."""
+    course = context.course
     tree = unpack(submission, tmp / "submission")
     notes = []
     if use_splice:
         taken = splice(course, tree, tmp / "spliced")
         tree = tmp / "spliced"
         notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
-    isolation = isolate.build_trees(course, tree, tmp / "isolated", tests)
-    return tree, isolation, [*notes, isolate.note(isolation)]
+    planned = isolate.plan(course, tree, tests, context.pristine)
+    return tree, planned, [*notes, isolate.note(planned[0])]
 
 
 def _own_import_error(context, tree, out, deadline):

@@ -87,17 +87,35 @@ def build_trees(course, tree, dest, tests=None):
     region from the solution. In a blank's tree, what the blank may not reach is
     checked in its source and disabled (forbid.py).
     """
+    isolation, blanks, make = plan(course, tree, tests)
+    for index, blank in enumerate(blanks):
+        make(blank, Path(dest) / f"blank-{index}")
+    return isolation
+
+
+def release_sources(course):
+    """{relpath: text} of the release's Python files (what forbid compares a tree with)."""
+    return {rel: data.decode("utf-8") for rel, data in build.build(course).files.items()
+            if rel.endswith(".py")}
+
+
+def plan(course, tree, tests=None, pristine=None):
+    """(the Isolation, the blanks of tests, make): make(blank, dest) writes that blank's
+    tree into dest, records it (and its forbid violations) in the Isolation and returns
+    dest; trees of different blanks may be made at the same time.
+
+    pristine: release_sources(course), when the caller keeps it across submissions.
+    """
     blocks = solution_blocks(course)
     variants, guarded = _variants(tree, blocks)
-    pristine = {rel: data.decode("utf-8") for rel, data in build.build(course).files.items()
-                if rel.endswith(".py")}
+    pristine = release_sources(course) if pristine is None else pristine
     shared = {}  # what the code outside the guards reaches: the same in every tree
     result = Isolation(
         isolated=sorted(guarded),
         missing={bid: rel for rel, ids in blocks.items() for bid in ids if bid not in guarded},
     )
-    for index, blank in enumerate(sorted({t.blank for t in tests or course.tests})):
-        target = Path(dest) / f"blank-{index}"
+
+    def make(blank, target):
         _copy(tree, target)
         for rel, texts in variants.items():
             (target / rel).unlink()
@@ -105,7 +123,9 @@ def build_trees(course, tree, dest, tests=None):
         if blank:
             result.forbidden[blank] = forbid.enforce(course, blank, target, pristine, shared)
         result.trees[blank] = target
-    return result
+        return target
+
+    return result, sorted({t.blank for t in tests or course.tests}), make
 
 
 def note(isolation):
