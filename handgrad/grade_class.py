@@ -8,6 +8,7 @@ submission_metadata.yml; see classroom.kind for the rule) or with --class.
 import argparse
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def _check(args, folder, out):
         return f"--out {out} is a file; expected a folder"
     if args.jobs < 1:
         return f"--jobs is {args.jobs}; expected at least 1"
+    if args.dask and args.dask.startswith("local") and \
+            not re.fullmatch(r"local(:[1-9][0-9]*)?", args.dask):
+        return f"--dask {args.dask}: expected local or local:N (N workers), or an address"
     return ""
 
 
@@ -90,8 +94,18 @@ def main(argv=None):
         return 2
     print(sandbox.describe(context.level), file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
-    with context:
-        records = grade_all(args, context, subs, folder, out)
+    try:
+        with context:
+            records = grade_all(args, context, subs, folder, out)
+    except ImportError as err:  # --dask without the extra
+        print(f"handgrad grade: --dask needs Dask's distributed scheduler "
+              f"(pip install 'handgrad[cluster]'): {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if not args.dask:
+            raise
+        print(f"handgrad grade: --dask {args.dask}: {err}", file=sys.stderr)
+        return 2
     if records is None:
         return 130
     if args.similarity:

@@ -237,6 +237,9 @@ def test_bad_options_are_refused_before_grading(toy, tmp_path, capsys):
     assert grade.main([str(folder), "--solution", str(course), "--out", str(tmp_path / "o"),
                        "--only", "zoe"]) == 2
     assert "--only zoe: no such submission" in capsys.readouterr().err
+    assert grade.main([str(folder), "--solution", str(course), "--out", str(tmp_path / "o"),
+                       "--dask", "local:two"]) == 2
+    assert "expected local or local:N" in capsys.readouterr().err
 
 
 def test_the_rule_that_tells_a_class_from_one_submission(toy, tmp_path):
