@@ -365,7 +365,7 @@ class _Reader:
     def beat(self, chunk):
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()[-4096:]
-        room = max(0, 100000 - len(self.beats))
+        room = max(0, 10000 - len(self.beats))
         self.beats += [line.decode("utf-8", "replace")[:200] for line in lines[:room]]
 
     def result(self, returncode):
