@@ -43,6 +43,16 @@ REACH = {
     "sgd_momentum": "sgd_momentum(x, x)",
     "rmsprop": "rmsprop(x, x)",
     "adam": "adam(x, x)",
+    "rnn_step_backward": "rnn_step_backward(np.ones((2, 3)), rnn_step_forward(x, np.zeros((2, 3)), "
+                         "w, np.eye(3), b)[1])",
+    "rnn_backward": "rnn_backward(np.ones((2, 1, 3)), rnn_forward(x[:, None], np.zeros((2, 3)), "
+                    "w, np.eye(3), b)[1])",
+    "word_embedding_backward": "word_embedding_backward(np.ones((2, 2, 4)), "
+                               "word_embedding_forward(np.array([[0, 1], [1, 1]]), x)[1])",
+    "lstm_step_backward": "lstm_step_backward(np.ones((2, 1)), np.ones((2, 1)), lstm_step_forward("
+                          "x, np.zeros((2, 1)), np.zeros((2, 1)), np.ones((4, 4)), "
+                          "np.ones((1, 4)), b4)[2])",
+    "attention_backward": "attention_backward(x, attention_forward(x, x, x)[1])",
 }
 PROBE = """
 import json, sys
@@ -219,14 +229,14 @@ def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
     assert scores["dropout_backward"] == [full["dropout_backward"]] * 2
     assert scores["affine_backward"] == [full["affine_backward"] - 1, full["affine_backward"]]
     assert scores["adam"] == [0, full["adam"]]
-    assert "(14 isolated: adam, affine_backward," in results["output"]
+    assert "(19 isolated: adam, affine_backward," in results["output"]
 
 
 def test_notebooks_use_the_tree_they_sit_in(student):
     """The solution is installed (editable) in this interpreter; a student's notebook must
     still import the student's library, from the parent of its notebooks/ folder."""
     paths = sorted(str(p) for p in (student / "notebooks").glob("*.ipynb"))
-    assert len(paths) == 6
+    assert len(paths) == 8
     done = _run(["-c", SETUP_PROBE, ",".join(LIBRARY), *paths], student / "notebooks")
     assert done.returncode == 0, done.stderr
     for path, origins in json.loads(done.stdout).items():
