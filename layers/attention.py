@@ -18,7 +18,15 @@ import math
 
 import numpy as np
 
-from ._checks import as_array, as_dout, as_float, check_min_ndim, check_ndim, check_positive_int
+from ._checks import (
+    as_array,
+    as_dout,
+    as_float,
+    check_min_ndim,
+    check_ndim,
+    check_positive_int,
+    check_shape,
+)
 from .temporal import temporal_affine_backward, temporal_affine_forward
 
 
@@ -133,9 +141,62 @@ def _merge_heads(x):
     return x.transpose(0, 2, 1, 3).reshape(N, T, h * d)
 
 
+def _weights(func, name, w, b, rows, E, like):
+    """W<name> (rows, E) and b<name> (E,) as float arrays, checked before any product."""
+    w, b = as_float(func, f"W{name}", w, like=like), as_float(func, f"b{name}", b, like=like)
+    check_shape(func, f"W{name}", w, (rows, E), because=f"(inputs of {rows} features, E = {E})")
+    check_shape(func, f"b{name}", b, (E,), because=f"(E = {E})")
+    return w, b
+
+
+def _inputs(func, x, context, num_heads, weights):
+    """Validate x (N, T, E), context (N, S, Ec), num_heads and the four projections."""
+    x, context = as_float(func, "x", x), as_float(func, "context", context, like=x)
+    check_ndim(func, "x", x, "NTE")
+    check_ndim(func, "context", context, "NSE")
+    h = check_positive_int(func, "num_heads", num_heads)
+    E, Ec = x.shape[2], context.shape[2]
+    if E % h or len(context) != len(x):
+        raise ValueError(
+            f"{func}: x {x.shape}, context {context.shape}, num_heads {h}; expected the same N "
+            f"and num_heads dividing E = {E}")
+    rows = {"q": E, "k": Ec, "v": Ec, "o": E}
+    pairs = [_weights(func, name, weights[2 * i], weights[2 * i + 1], rows[name], E, x)
+             for i, name in enumerate("qkvo")]
+    return x, context, h, [a for pair in pairs for a in pair]
+
+
+def _fused_affine(x, ws, bs):
+    """x [w1 w2 ...] + [b1 b2 ...] as one matrix product (BLAS likes few large calls),
+    split back into one output per weight; returns (outputs, cache)."""
+    out, cache = temporal_affine_forward(x, np.concatenate(ws, axis=1), np.concatenate(bs))
+    return np.split(out, len(ws), axis=2), cache
+
+
+def _fused_affine_backward(douts, cache):
+    """Backward of _fused_affine: dx, the list of dw, the list of db."""
+    dx, dw, db = temporal_affine_backward(np.concatenate(douts, axis=2), cache)
+    return dx, np.split(dw, len(douts), axis=1), np.split(db, len(douts))
+
+
+def _attend(q, k, v, Wo, bo, h, mask):
+    """Split q (N, T, E), k and v (N, S, E) into h heads, attend, merge, project with Wo."""
+    heads, attn_cache = attention_forward(*(_split_heads(a, h) for a in (q, k, v)), mask)
+    out, o_cache = temporal_affine_forward(_merge_heads(heads), Wo, bo)
+    return out, (attn_cache, o_cache, h)
+
+
+def _attend_backward(dout, cache):
+    """Backward of _attend: dq, dk, dv (merged back to (N, ., E)), dWo, dbo."""
+    attn_cache, o_cache, h = cache
+    dheads, dWo, dbo = temporal_affine_backward(dout, o_cache)
+    dq, dk, dv = attention_backward(_split_heads(dheads, h), attn_cache)
+    return _merge_heads(dq), _merge_heads(dk), _merge_heads(dv), dWo, dbo
+
+
 def multihead_attention_forward(x, context, Wq, bq, Wk, bk, Wv, bv, Wo, bo, num_heads,
                                 mask=None):
-    """Multi-head attention of x over context (cross-attention; self-attention when context is x).
+    """Multi-head attention of x over context (cross-attention).
 
     q = x Wq + bq, k = context Wk + bk, v = context Wv + bv, each split into
     num_heads heads of d = E / num_heads features; each head attends on its own
@@ -150,29 +211,17 @@ def multihead_attention_forward(x, context, Wq, bq, Wk, bk, Wv, bv, Wo, bo, num_
 
     Returns a tuple of:
     - out: of shape (N, T, E)
-    - cache: the caches of the four projections and of the attention, and h
+    - cache: the projections' caches and the attention's
     """
     func = "multihead_attention_forward"
-    x, context = as_float(func, "x", x), as_float(func, "context", context)
-    check_ndim(func, "x", x, "NTE")
-    check_ndim(func, "context", context, "NSE")
-    h = check_positive_int(func, "num_heads", num_heads)
-    E = x.shape[2]
-    if E % h or len(context) != len(x):
-        raise ValueError(
-            f"{func}: x {x.shape}, context {context.shape}, num_heads {h}; expected the same N "
-            f"and num_heads dividing E = {E}")
-    q, q_cache = temporal_affine_forward(x, Wq, bq)               # (N, T, E)
-    k, k_cache = temporal_affine_forward(context, Wk, bk)         # (N, S, E)
-    v, v_cache = temporal_affine_forward(context, Wv, bv)
-    if not q.shape[2] == k.shape[2] == v.shape[2] == E:
-        raise ValueError(f"{func}: Wq {np.shape(Wq)}, Wk {np.shape(Wk)}, Wv {np.shape(Wv)}; "
-                         f"expected E = {E} columns each")
+    x, context, h, (Wq, bq, Wk, bk, Wv, bv, Wo, bo) = _inputs(
+        func, x, context, num_heads, (Wq, bq, Wk, bk, Wv, bv, Wo, bo))
     if mask is not None:
         mask = _check_mask(func, mask, (len(x), x.shape[1], context.shape[1]))[:, None]
-    heads, attn_cache = attention_forward(*(_split_heads(a, h) for a in (q, k, v)), mask)
-    out, o_cache = temporal_affine_forward(_merge_heads(heads), Wo, bo)
-    return out, (q_cache, k_cache, v_cache, attn_cache, o_cache, h)
+    q, q_cache = temporal_affine_forward(x, Wq, bq)                   # (N, T, E)
+    (k, v), kv_cache = _fused_affine(context, [Wk, Wv], [bk, bv])     # (N, S, E) each
+    out, attend_cache = _attend(q, k, v, Wo, bo, h, mask)
+    return out, (q_cache, kv_cache, attend_cache)
 
 
 def multihead_attention_backward(dout, cache):
@@ -186,28 +235,38 @@ def multihead_attention_backward(dout, cache):
     - dx (N, T, E), dcontext (N, S, Ec) (the sum of its key and value paths),
       dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo
     """
-    q_cache, k_cache, v_cache, attn_cache, o_cache, h = cache
-    dheads, dWo, dbo = temporal_affine_backward(dout, o_cache)
-    dq, dk, dv = attention_backward(_split_heads(dheads, h), attn_cache)
-    dx, dWq, dbq = temporal_affine_backward(_merge_heads(dq), q_cache)
-    dcontext_k, dWk, dbk = temporal_affine_backward(_merge_heads(dk), k_cache)
-    dcontext_v, dWv, dbv = temporal_affine_backward(_merge_heads(dv), v_cache)
-    return dx, dcontext_k + dcontext_v, dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo
+    q_cache, kv_cache, attend_cache = cache
+    dq, dk, dv, dWo, dbo = _attend_backward(dout, attend_cache)
+    dx, dWq, dbq = temporal_affine_backward(dq, q_cache)
+    dcontext, (dWk, dWv), (dbk, dbv) = _fused_affine_backward([dk, dv], kv_cache)
+    return dx, dcontext, dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo
 
 
 def self_attention_forward(x, Wq, bq, Wk, bk, Wv, bv, Wo, bo, num_heads, mask=None):
-    """Multi-head self-attention: multihead_attention_forward with context = x.
+    """Multi-head self-attention: multihead attention of x over itself.
+
+    The three projections of x are one matrix product x [Wq Wk Wv].
 
     Inputs: as multihead_attention_forward without context (Wk, Wv are (E, E)).
     Returns a tuple of out (N, T, E) and cache.
     """
-    return multihead_attention_forward(x, x, Wq, bq, Wk, bk, Wv, bv, Wo, bo, num_heads, mask)
+    func = "self_attention_forward"
+    x, _, h, (Wq, bq, Wk, bk, Wv, bv, Wo, bo) = _inputs(
+        func, x, x, num_heads, (Wq, bq, Wk, bk, Wv, bv, Wo, bo))
+    if mask is not None:
+        mask = _check_mask(func, mask, (len(x), x.shape[1], x.shape[1]))[:, None]
+    (q, k, v), qkv_cache = _fused_affine(x, [Wq, Wk, Wv], [bq, bk, bv])
+    out, attend_cache = _attend(q, k, v, Wo, bo, h, mask)
+    return out, (qkv_cache, attend_cache)
 
 
 def self_attention_backward(dout, cache):
-    """Backward pass of self-attention: x feeds queries, keys and values, so dx adds all three.
+    """Backward pass of self-attention: x feeds queries, keys and values, so dx adds all three
+    (one product [dq dk dv] [Wq Wk Wv]^T).
 
     Returns a tuple of dx (N, T, E), dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo.
     """
-    dx, dcontext, *dparams = multihead_attention_backward(dout, cache)
-    return (dx + dcontext, *dparams)
+    qkv_cache, attend_cache = cache
+    dq, dk, dv, dWo, dbo = _attend_backward(dout, attend_cache)
+    dx, (dWq, dWk, dWv), (dbq, dbk, dbv) = _fused_affine_backward([dq, dk, dv], qkv_cache)
+    return dx, dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo
