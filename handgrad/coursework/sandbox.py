@@ -26,6 +26,7 @@ which is also how every descendant is found and killed at the end.
 """
 
 import contextlib
+import itertools
 import json
 import os
 import resource
@@ -133,7 +134,7 @@ def describe(name):
 class Group:
     """A cgroup (v1 memory + pids, or v2) holding one child's whole process tree."""
 
-    _serial = 0
+    _serial = itertools.count(1)  # next() is atomic: grading threads never share a name
 
     def __init__(self, dirs):
         self.dirs = dirs
@@ -176,8 +177,7 @@ class Group:
     def create(cls, memory_mb, processes):
         """A new group with those limits, or None when no cgroup can be created."""
         bases = cls._bases()
-        cls._serial += 1
-        name = f"handgrad-{os.getpid()}-{cls._serial}"
+        name = f"handgrad-{os.getpid()}-{next(cls._serial)}"
         size = str(int(memory_mb) * 2**20)
         if {"memory", "pids"} <= set(bases):
             settings = {bases["memory"] / name: {"memory.limit_in_bytes": size,
@@ -188,16 +188,18 @@ class Group:
                                                   "pids.max": str(processes)}}
         else:
             return None
+        made = []
         try:
             for folder, values in settings.items():
                 folder.mkdir()
+                made.append(folder)
                 for key, value in values.items():
                     if (folder / key).exists():
                         (folder / key).write_text(value)
         except OSError:
-            cls(list(settings)).remove()
+            cls(made).remove()
             return None
-        return cls(list(settings))
+        return cls(made)
 
     def join(self):
         """Move the calling process into the group (run in the child before exec)."""
@@ -406,13 +408,41 @@ def _watch(proc, beat_read, limits, start):
     return reader.result(proc.returncode)
 
 
-def _end(proc, group):
-    """Kill the child's whole tree (group, session, namespace) and reap the child."""
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL),
-                   lambda: proc.kill()):
+def _children(pid):
+    """The pids whose parent is pid (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry))
+    return found
+
+
+def _gone(pid):
+    """True when pid has exited (gone, or a zombie nobody reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except (OSError, IndexError):
+        return True
+
+
+def _end(proc, group, patience=10.0):
+    """Kill the child's whole tree (cgroup, session, namespace) and reap the child.
+
+    bubblewrap and unshare run the child as the init of a PID namespace, a child of
+    their own: killed with them, it takes every process of the namespace with it; it
+    is waited for here, so that nothing of the run is alive when this returns."""
+    inits = _children(proc.pid) if proc.poll() is None else []
+    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill,
+                   *(lambda pid=pid: os.kill(pid, signal.SIGKILL) for pid in inits)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             target()
     proc.wait()
+    end = time.monotonic() + patience
+    while not all(map(_gone, inits)) and time.monotonic() < end:
+        time.sleep(0.01)
     if group is not None and not group.kill():
         raise RuntimeError("sandbox: a child's processes could not be killed")
 

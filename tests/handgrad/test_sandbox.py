@@ -67,8 +67,17 @@ def test_a_silent_child_is_killed_at_the_stage_limit(tmp_path):
     assert time.monotonic() - start < 10
 
 
-def test_a_setsid_daemon_dies_with_its_child(tmp_path):
-    """A double-forked, setsid daemon holding stdout neither stretches the run nor outlives it."""
+@pytest.mark.parametrize("hang", [False, True])
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_a_setsid_daemon_dies_with_its_child(tmp_path, monkeypatch, cgroup, hang):
+    """A double-forked, setsid daemon holding stdout neither stretches the run nor outlives it:
+    a cgroup finds it, else the PID namespace of bubblewrap or unshare takes it along."""
+    if not cgroup:
+        if LEVEL == "none":
+            pytest.skip("without a cgroup or a PID namespace a daemon can escape (README)")
+        monkeypatch.setattr(sandbox.Group, "create", classmethod(lambda cls, *a: None))
+    elif not sandbox.Group.available():
+        pytest.skip("no writable cgroup")
     run, out = _run(tmp_path, """
         if os.fork() == 0:
             os.setsid()
@@ -78,8 +87,9 @@ def test_a_setsid_daemon_dies_with_its_child(tmp_path):
                 time.sleep(60)
             os._exit(0)
         print("parent done", flush=True)
-    """, sandbox.Limits(wall=30))
-    assert run.returncode == 0
+        time.sleep(30 if HANG else 0)
+    """.replace("HANG", str(hang)), sandbox.Limits(wall=1))
+    assert run.timed_out == hang
     assert run.seconds < 10
     time.sleep(3)
     assert not (out / "late").exists()
