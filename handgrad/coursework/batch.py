@@ -69,12 +69,13 @@ def record_of(entries, note, seconds):
         blank["outcomes"].append(e.outcome)
     for blank in blanks.values():
         blank["outcome"] = blank_outcome(blank.pop("outcomes"))
-    hints = sorted({f"{e.name}: {why(e.output)}" for e in entries
-                    if e.outcome not in ("passed", "not attempted")})
+    hints = sorted({f"{e.name}: {why(e.output)}" for e in entries if e.outcome == "failed"})
+    errors = sorted({f"{e.blank or e.name}: {why(e.output)}" for e in entries
+                     if e.outcome in ("error", "timed out")})
     return {
         "status": "graded", "score": sum(e.score for e in entries),
         "max_score": sum(e.max_score for e in entries), "blanks": blanks, "hints": hints,
-        "seconds": round(seconds, 2), "note": note,
+        "errors": errors, "seconds": round(seconds, 2), "note": note,
         "results_json": reports.results_json(entries, note, seconds),
         "junit_xml": reports.junit_xml(entries),
     }

@@ -87,11 +87,12 @@ def shares(course, records):
     return out
 
 
-def common_hints(records, top=10):
-    """[(share of the graded class, hint)], the most common first."""
+def most_common(records, field="hints", top=10):
+    """[(share of the graded class, text)] of a record field's list, the most common first:
+    hints (wrong values) or errors (errors and timeouts, by blank)."""
     graded = [r for r in records.values() if _status(r) == "graded"]
-    seen = Counter(h for r in graded for h in r.get("hints", ()))
-    return [(n / len(graded), hint) for hint, n in seen.most_common(top)]
+    seen = Counter(h for r in graded for h in r.get(field, ()))
+    return [(n / len(graded), text) for text, n in seen.most_common(top)]
 
 
 def summary_md(course, submissions, records, image="summary.png"):
@@ -116,9 +117,12 @@ def summary_md(course, submissions, records, image="summary.png"):
     for blank, share in shares(course, records).items():
         cells = " | ".join(f"{share[o]:.0%}" for o in OUTCOMES)
         lines.append(f"| {blank} | {points.get(blank, 0):g} | {cells} |")
-    hints = common_hints(records)
-    lines += ["", "## Most common failures (with the grader's hint where it has one)", ""]
-    lines += [f"- {share:.0%} of the class: {hint}" for share, hint in hints] or ["- none"]
+    for field, title in (("hints", "Most common wrong values (with the grader's hint "
+                                    "where it has one)"),
+                         ("errors", "Most common errors and timeouts, by blank")):
+        lines += ["", f"## {title}", ""]
+        lines += [f"- {share:.0%} of the class: {text}"
+                  for share, text in most_common(records, field)] or ["- none"]
     if failed:
         lines += ["", "## Failed to grade", ""]
         lines += [f"- {key}: {records[key].get('error', '')}" for key in failed]

@@ -155,6 +155,8 @@ def test_the_summary_gives_shares_per_blank_and_common_failures(graded):
     assert "| affine_backward | 5 | 50% | 33% | 17% |" in text
     assert "| relu_backward | 4 | 67% | 17% | 17% |" in text
     assert "- 17% of the class: affine_backward: db: db differs from the solution" in text
+    errors = text.split("## Most common errors and timeouts, by blank")[1]
+    assert "- 17% of the class: affine_backward: the submission cannot be read" in errors
     assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
