@@ -208,7 +208,7 @@ def run_dask(todo, level, splice, address, course_zip, digest):
     if address.startswith("local"):
         workers = int(address.partition(":")[2] or 2)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         address = cluster.scheduler_address
     client = Client(address)
     try:

@@ -295,7 +295,7 @@ def test_dask_on_a_local_cluster_writes_the_same_gradebook(graded, toy, tmp_path
     shutil.copytree(folder / "bob", small / "bob")
     shutil.copy(folder / "dave.zip", small / "dave.zip")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         code, text = _run(capsys, small, "--solution", course, "--out", tmp_path / "dask",
                           "--dask", cluster.scheduler_address)
     assert code == 0
