@@ -151,7 +151,7 @@ def summary_png(path, course, records):
         right.barh(names, widths, left=start, color=color, label=outcome)
         start = [s + w for s, w in zip(start, widths, strict=True)]
     right.set(title="Blanks", xlabel="% of the graded class", xlim=(0, 100))
-    right.legend(loc="lower right", fontsize="small")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
