@@ -51,7 +51,8 @@ QUICK_TIMEOUT = 5  # seconds per test and per submission in the copy hanging att
 GRADER_MB = 512  # the grader's own peak RSS, whatever the submission prints or allocates
 
 # Runs `handgrad grade` as a subreaper (orphans of the submission stay its descendants) and
-# reports its exit code, time, peak RSS and the descendants still alive when it returned.
+# reports its exit code, time, peak RSS, its children's CPU seconds and the descendants still
+# alive when it returned.
 WRAPPER = r"""
 import ctypes, json, os, resource, sys, time
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
@@ -78,7 +79,8 @@ while todo:
     todo += kids
 with open(report, "w") as f:
     json.dump({"code": code, "seconds": seconds, "survivors": alive,
-               "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, f)
+               "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "children_cpu": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])}, f)
 sys.exit(code if isinstance(code, int) else 2)
 """
 
@@ -272,6 +274,7 @@ class Graded:
     code: int | None
     seconds: float
     maxrss_mb: float
+    children_cpu: float  # CPU seconds of the processes grade started (0: it started none)
     survivors: list  # (pid, command line) of the submission's processes left alive
     stdout: str
     stderr: str
@@ -351,7 +354,8 @@ def grade(course, submission, level, tmp_path, *args, blanks=(), quick=False, ou
     watch.done.set()
     watch.join()
     info = json.loads(report.read_text()) if report.is_file() else {
-        "code": None, "seconds": float("nan"), "maxrss_mb": float("nan"), "survivors": []}
+        "code": None, "seconds": float("nan"), "maxrss_mb": float("nan"), "survivors": [],
+        "children_cpu": float("nan")}
     survivors = _reap(submission.token, info["survivors"])
     changed = [f"{folder}: {sorted(set(snap.items()) ^ set(_snapshot(Path(folder)).items()))[:5]}"
                for folder, snap in before.items() if snap != _snapshot(Path(folder))]
@@ -363,6 +367,7 @@ def grade(course, submission, level, tmp_path, *args, blanks=(), quick=False, ou
     return Graded(
         code=info["code"] if done.returncode >= 0 else done.returncode,
         seconds=info["seconds"], maxrss_mb=info["maxrss_mb"], survivors=survivors,
+        children_cpu=info["children_cpu"],
         stdout=(run / "stdout").read_text(errors="replace"),
         stderr=(run / "stderr").read_text(errors="replace"),
         results_text=_read(out / "results.json") if out.is_dir() else "",
@@ -771,8 +776,9 @@ def test_a_300_mb_source_file_is_not_copied_per_blank(course, level, tmp_path):
 
 
 def test_bad_paths_fail_before_any_grading(course, tmp_path):
-    """--out naming a file, --junit naming a folder, --jobs 0: exit 2 at once, nothing
-    written; the submission would hang every test."""
+    """--out naming a file, --junit naming a folder, --jobs 0: exit 2 before any process is
+    started (no child used any CPU), nothing written; the submission would hang every
+    test."""
     sub = hostile(course, tmp_path, ["loop"])
     existing = tmp_path / "existing.txt"
     existing.write_text("keep me\n")
@@ -780,7 +786,7 @@ def test_bad_paths_fail_before_any_grading(course, tmp_path):
                       [("--jobs", "0"), None]):
         graded = grade(course, sub, "auto", tmp_path, *args, out=out, quick=True)
         assert graded.code == 2, (args, graded.stderr)
-        assert graded.seconds < 5, graded.seconds
+        assert graded.children_cpu == 0, graded.children_cpu
         assert graded.results_text == ""
         assert graded.changed == []
         assert graded.survivors == []
