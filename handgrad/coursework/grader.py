@@ -417,7 +417,7 @@ def _grade_blank(context, indices, tree, out_root, deadline, files):
                 pending.remove(index)
         if not pending:
             break
-        started = [b.split()[1] for b in run.beats if b.startswith("start ")]
+        started = [b.removeprefix("start ").strip() for b in run.beats if b.startswith("start ")]
         current = next((i for i in pending if started and str(i) == started[-1]), None)
         why = _stopped(run, course, current is None)
         stopped = [current] if current is not None else list(pending)
