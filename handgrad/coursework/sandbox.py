@@ -476,16 +476,39 @@ def read_json(folder, name, limit=2**20):
 
 
 def read_arrays(folder, name, limit=64 * 2**20):
-    """{key: ndarray} of an .npz the child wrote, without pickles and within limit bytes
-    (uncompressed); None when missing, too large or malformed."""
+    """{key: ndarray} of an .npz the child wrote: plain numbers only (no pickles, no object
+    or structured dtypes), each array's header checked against the bytes it really holds,
+    all within limit bytes; None when missing, too large or malformed."""
     data = _read(folder, name, limit)
     if data is None:
         return None
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
-            if sum(member.file_size for member in archive.infolist()) > limit:
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > limit:
                 return None
-        with np.load(BytesIO(data), allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError):
+            arrays = {}
+            for member in members:
+                if not member.filename.endswith(".npy"):
+                    return None
+                with archive.open(member) as f:
+                    arrays[member.filename[:-4]] = _npy(f, member.file_size)
+            return None if any(a is None for a in arrays.values()) else arrays
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, MemoryError):
         return None
+
+
+def _npy(f, size):
+    """One .npy member: its header must describe numbers that fit in the member's size."""
+    version = np.lib.format.read_magic(f)
+    header = {(1, 0): np.lib.format.read_array_header_1_0,
+              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if header is None:
+        return None
+    shape, fortran, dtype = header(f)
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if dtype.kind not in "biuf" or dtype.hasobject or count < 0 or \
+            count * dtype.itemsize > size:
+        return None
+    array = np.frombuffer(f.read(count * dtype.itemsize), dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran else "C").copy()

@@ -5,6 +5,7 @@ import socket
 import sys
 import textwrap
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -232,3 +233,15 @@ def test_level_names_what_is_required(monkeypatch):
         sandbox.level("docker")
     assert sandbox.level("none") == "none"
     assert sandbox.describe("none").startswith("isolation: none (")
+
+
+def test_an_array_header_that_lies_about_its_size_is_refused(tmp_path):
+    """A .npy header declaring 10**11 numbers over 16 bytes is never allocated."""
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 16
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w") as zf:
+        zf.writestr("dx.npy", npy)
+    np.savez(tmp_path / "text.npz", dx=np.array(["not a number"]))
+    assert sandbox.read_arrays(tmp_path, "bomb.npz") is None
+    assert sandbox.read_arrays(tmp_path, "text.npz") is None
