@@ -73,16 +73,16 @@ def raised(report, files=None, messages=frozenset()):
     status = report.get("status") if report.get("status") == "not attempted" else "error"
     what = report.get("stage") if report.get("stage") in STAGES else "the test"
     kind = str(report.get("type"))
-    frames = [f for f in report.get("frames") or () if isinstance(f, list) and len(f) == 3]
+    frames = report.get("frames") if isinstance(report.get("frames"), list) else []
+    frames = [[str(f[0]), f[1], str(f[2])] for f in frames if isinstance(f, list) and len(f) == 3]
     if files is None:
         where = "".join(f'  File "{f[0]}", line {f[1]}, in {f[2]}\n' for f in frames)
         return status, f"{what} raised {kind}: {report.get('message')}\n{where}"[:4000]
     kind = kind if kind in BUILTIN_ERRORS else "an exception"
     place = next((f" at {f[0].removeprefix('/submission/')}:{f[1]}" for f in reversed(frames)
-                  if str(f[0]).removeprefix("/submission/") in files
-                  and isinstance(f[1], int)), "")
+                  if f[0].removeprefix("/submission/") in files and isinstance(f[1], int)), "")
     message = report.get("message")
-    if message in messages:
+    if isinstance(message, str) and message in messages:
         return status, f"{what} raised {kind}{place}: {message}"
     return status, (f"{what} raised {kind}{place} (the message is not shown: the other "
                     "blanks hold the solution's code in this test)")

@@ -154,3 +154,12 @@ def test_judging_hides_a_returned_shape_and_refuses_structured_arrays():
                         "dx": ("failed", "dx has the wrong shape; expected (2, 3)")}
     open_tree = checks.judge(test, expected, got, {"stage": None})
     assert open_tree["dx"][1] == "dx has the wrong shape (100, 111, 117); expected (2, 3)"
+
+
+@pytest.mark.parametrize("files", [None, frozenset({"m.py"})])
+def test_a_forged_stage_report_is_judged_not_obeyed(files):
+    forged = {"status": "passed", "stage": ["x"], "type": 3, "frames": 5, "message": ["a", "b"]}
+    outcome, text = checks.raised(forged, files, frozenset({"planted"}))
+    assert outcome == "error"
+    assert text.startswith("the test raised")
+    assert checks.raised([1, 2], files)[0] == "error"
