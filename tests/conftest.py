@@ -5,13 +5,13 @@ NotImplementedError("<id> in <file>"): its tests are then skipped with the reaso
 "not attempted: implement <id> in <file>", not failed: also when the raise
 surfaces as another error (a failed assertion on a gradcheck result that met
 the blank, an error raised while handling it). A failure with no such blank
-behind it still fails the test.
+behind it, or whose blank's file no longer holds the raise, still fails the test.
 """
 
 import numpy as np
 import pytest
 
-from handgrad.coursework.markers import not_attempted
+from handgrad.coursework.markers import blank_behind, not_attempted, still_blank
 
 
 @pytest.fixture
@@ -20,22 +20,26 @@ def rng():
     return np.random.default_rng(231)
 
 
-def _skip_unattempted():
-    """The body of a hook wrapper: a blank's NotImplementedError becomes a skip."""
+def _skip_unattempted(item):
+    """The body of a hook wrapper: an unfilled blank's NotImplementedError becomes a skip.
+
+    Only while the blank's file still holds the release's raise: in the solution, and
+    once the student has written the blank, every failure is a failure.
+    """
     try:
         return (yield)
     except (Exception, pytest.fail.Exception) as err:
-        reason = not_attempted(err)
-        if reason is None:
+        found = blank_behind(err)
+        if found is None or not still_blank(item.config.rootpath, *found):
             raise
-        pytest.skip(reason)
+        pytest.skip(not_attempted(err))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    return (yield from _skip_unattempted())
+    return (yield from _skip_unattempted(item))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    return (yield from _skip_unattempted())
+    return (yield from _skip_unattempted(item))

@@ -24,14 +24,14 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 _ID = r"(?:\s+\[?(?P<id>[A-Za-z_][\w.-]*)\]?)?"
 SOLUTION = (re.compile(rf"^#+\s*BEGIN SOLUTION{_ID}\s*$"), re.compile(r"^#+\s*END SOLUTION\s*$"))
 GUARD = (re.compile(rf"^#+\s*BEGIN YOUR CODE{_ID}\s*$"), re.compile(r"^#+\s*END YOUR CODE\s*$"))
 HINT = re.compile(r"^\s*#+\s*HINT:")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
-_MAGIC = re.compile(r"^\s*[%!]")  # IPython magics in notebook cells
+MAGIC = re.compile(r"^\s*[%!]")  # IPython magics in notebook cells
 
 # The message of a released blank's raise: "<id> in <file>" (a notebook adds " cell N").
 _STUB = r"(?P<id>[A-Za-z_][\w.-]*) in (?P<file>[\w./-]+(?: cell \d+)?)"
@@ -41,14 +41,12 @@ CHECK_HINT = re.compile(rf"not implemented yet: {_STUB}")
 NOT_ATTEMPTED = "not attempted: "
 
 
-def not_attempted(error):
-    """'not attempted: implement <id> in <file>' when error comes from an unfilled blank, else None.
+def blank_behind(error):
+    """(id, file) of the unfilled blank behind error, else None.
 
     The error itself, an exception it was raised while handling, or one of its group
     may be a NotImplementedError carrying a blank's message; a failed assertion on a
-    gradcheck result names the blank in the check's hint. One wording for every place
-    a student meets an unfilled blank: pytest's skip reason, `handgrad train`, the
-    notebooks.
+    gradcheck result names the blank in the check's hint.
     """
     seen, todo = set(), [error]
     while todo:
@@ -61,9 +59,24 @@ def not_attempted(error):
         else:
             match = CHECK_HINT.search(str(err))
         if match:
-            return f"{NOT_ATTEMPTED}implement {match['id']} in {match['file']}"
+            return match["id"], match["file"]
         todo += [err.__cause__, err.__context__, *getattr(err, "exceptions", ())]
     return None
+
+
+def not_attempted(error):
+    """'not attempted: implement <id> in <file>' when error comes from an unfilled blank,
+    else None. One wording for every place a student meets an unfilled blank: pytest's
+    skip reason, `handgrad train`, the notebooks."""
+    found = blank_behind(error)
+    return f"{NOT_ATTEMPTED}implement {found[0]} in {found[1]}" if found else None
+
+
+def still_blank(root, blank, relpath):
+    """True when root/relpath still holds the release's raise for blank (not attempted)."""
+    path = Path(root) / relpath
+    stub = f'raise NotImplementedError("{blank} in {relpath}")'
+    return path.is_file() and stub in path.read_text(encoding="utf-8", errors="replace")
 
 
 class MarkerError(ValueError):
@@ -89,7 +102,7 @@ def _marker_comments(source, where):
     """Yield (line number, comment text) of every comment that stands alone on its line."""
     lines = source.splitlines(keepends=True)
     # Magics are not Python: blank them for the tokenizer, keeping line numbers.
-    masked = "".join("\n" if _MAGIC.match(line) else line for line in lines)
+    masked = "".join("\n" if MAGIC.match(line) else line for line in lines)
     try:
         for tok in tokenize.generate_tokens(io.StringIO(masked).readline):
             row, col = tok.start
