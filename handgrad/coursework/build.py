@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import forbid, markers, notebooks, spec
+from . import forbid, markers, notebooks, readme, spec
 
 MANIFEST = "release-manifest.json"
 
@@ -83,8 +83,23 @@ def build(course, skip=()):
             release.kept |= {line_key(ln) for ln in text_lines(rel, data)}
         release.files[rel] = data
     _check_against_spec(release)
+    if course.student_readme:
+        _student_readme(release)
     release.warnings += given_away(release)
     return release
+
+
+def _student_readme(release):
+    """README.md of the release: the course's template with the table of blanks, in place
+    of the instructor's README (which is not released)."""
+    course = release.course
+    template = (course.root / course.student_readme).read_text(encoding="utf-8")
+    try:
+        text = readme.render(template, course, release.blanks)
+    except readme.TemplateError as err:
+        raise spec.SpecError(str(err)) from err
+    release.kept |= {line_key(ln) for ln in text.splitlines()}
+    release.files["README.md"] = text.encode("utf-8")
 
 
 def _cut_python(release, rel, source):
@@ -96,7 +111,8 @@ def _cut_python(release, rel, source):
         _own(release, block)
         release.blanks.append({"id": block.id, "file": rel, "lines": [first, last],
                                "solution_lines": [block.begin, block.end],
-                               "hints": len(block.hints)})
+                               "hints": len(block.hints),
+                               "function": readme.enclosing_function(source, block.begin)})
     return student.encode("utf-8")
 
 
@@ -168,10 +184,12 @@ def _check_against_spec(release):
 
 
 def manifest(release):
-    """release-manifest.json: blanks (ids, files, line ranges, points) and file hashes."""
+    """release-manifest.json: blanks (ids, files, line ranges, functions, points), the
+    public test folders (handgrad submit runs them) and file hashes."""
     data = {
         "manifest_version": 1,
         "course": release.course.name,
+        "public_tests": list(release.course.public_tests),
         "blanks": release.blanks,
         "files": {rel: sha256(data) for rel, data in release.files.items()},
     }

@@ -11,6 +11,7 @@
     budget = 180                         # seconds for a whole submission (default 3 x timeout)
     kink_convention = "any"              # gradcheck at kinks: "any" subgradient, or "pytorch"
     forbid = ["scipy.*"]                 # what no graded blank may reach (see forbid.py)
+    student_readme = "STUDENT.md"        # rendered as the release's README.md (readme.py)
 
     [blanks]
     relu_backward = { file = "layers/activations.py", about = "dx of max(0, x)" }
@@ -101,6 +102,7 @@ class Course:
     memory_mb: int = 2048
     kink_convention: str = "any"
     budget: float | None = None  # None: 3 x timeout
+    student_readme: str = ""  # a template rendered as the release's README.md (readme.py)
 
     @property
     def time_budget(self):
@@ -109,7 +111,7 @@ class Course:
 
     def is_released(self, relpath):
         """True when relpath (posix, relative to root) belongs in the student version."""
-        if is_junk(relpath):
+        if is_junk(relpath) or relpath == self.student_readme:
             return False
         hidden = self.hidden_tests.rstrip("/")
         if relpath == hidden or relpath.startswith(hidden + "/"):
@@ -141,6 +143,9 @@ def load(root):
         twice = sorted(n for n in set(names) if names.count(n) > 1)
         raise SpecError(f"{SPEC_NAME}: test names repeat: {twice}")
     instructor_only = tuple(dict.fromkeys([SPEC_NAME, *course.pop("instructor_only", [])]))
+    template = course.get("student_readme", "")
+    if template and not (root / template).is_file():
+        raise SpecError(f"{SPEC_NAME}: student_readme {template!r} is not a file in {root}")
     return Course(
         root=root, name=course.pop("name", root.name), blanks=blanks, tests=tests,
         instructor_only=instructor_only, forbid=_forbid(course.pop("forbid", []), data, blanks),
@@ -150,7 +155,7 @@ def load(root):
 
 
 _COURSE_KEYS = ("public_tests", "hidden_tests", "notebooks", "packages", "notebook_env",
-                "timeout", "memory_mb", "kink_convention", "budget")
+                "timeout", "memory_mb", "kink_convention", "budget", "student_readme")
 _TARGET_KEYS = ("forward", "backward", "function", "cls", "init", "node", "steps", "config")
 
 
