@@ -8,6 +8,7 @@ COMMANDS = {
     "release": ("handgrad.release", "write the student version of the coursework"),
     "grade": ("handgrad.grade", "score a student submission, or a whole class"),
     "autograder": ("handgrad.autograder", "build the Gradescope autograder bundle"),
+    "submit": ("handgrad.submit", "pack your copy of the course into a zip for the grader"),
 }
 
 
