@@ -75,7 +75,8 @@ print(json.dumps(raised))
 """
 
 LIBRARY = ("datasets", "gradcheck", "layers", "models", "solver")
-# Runs each notebook's setup cell, from notebooks/, and says where the library came from.
+# Runs each notebook's setup cell (its magics blanked), from notebooks/, and says where the
+# library came from.
 SETUP_PROBE = """
 import json, sys
 import nbformat
@@ -85,7 +86,7 @@ for path in sys.argv[2:]:
     saved = list(sys.path)
     for name in [m for m in sys.modules if m.split(".")[0] in sys.argv[1].split(",")]:
         del sys.modules[name]
-    exec(cell.source, {})
+    exec("\n".join("" if line.startswith("%") else line for line in cell.source.split("\n")), {})
     found[path] = {m: sys.modules[m].__file__ for m in sys.argv[1].split(",") if m in sys.modules}
     sys.path[:] = saved
 print(json.dumps(found))

@@ -79,6 +79,8 @@ def test_notebook_follows_the_teaching_flow(path):
     assert title.cell_type == "markdown"
     assert all(word in title.source for word in ("forward", "cache", "backward"))
     setup = _code_cells(nb)[0].source
+    assert setup.startswith("%load_ext autoreload\n%autoreload 2\n"), "edits to layers/ reload"
+    assert "blanks_in_one_line()" in setup, "an unfilled blank prints one line"
     assert "np.random.seed(231)" in setup
     assert 'FAST = os.environ.get("HANDGRAD_FAST") == "1"' in setup
     assert "assert " in _code_cells(nb)[-1].source, "the last code cell must assert the results"
