@@ -42,7 +42,7 @@ def gradient_slots(func, inputs):
 class Sandbox:
     """Fresh copies of the inputs per evaluation; numpy's global random state kept aside.
 
-    Layers draw dropout masks from the legacy global state (API.md), so that state
+    Layers draw dropout masks from the legacy global state (the course API), so that state
     is what gets re-seeded per evaluation and restored afterwards.
     """
 

@@ -1,7 +1,7 @@
 """A small convolutional network: ThreeLayerConvNet.
 
 Shapes: N images of C channels and H x W pixels, F filters of size HH x HH,
-a hidden layer of M units, K classes (API.md's C is taken by the channels).
+a hidden layer of M units, K classes (the course API's C is taken by the channels).
 """
 
 import numpy as np

@@ -90,8 +90,8 @@ def build(course, skip=()):
 
 
 def _student_readme(release):
-    """README.md of the release: the course's template with the table of blanks, in place
-    of the instructor's README (which is not released)."""
+    """README.md of the release: the course's template with the table of blanks (the
+    instructor's README.md is never released: walk leaves it out)."""
     course = release.course
     template = (course.root / course.student_readme).read_text(encoding="utf-8")
     try:

@@ -111,8 +111,10 @@ class Course:
 
     def is_released(self, relpath):
         """True when relpath (posix, relative to root) belongs in the student version."""
-        if is_junk(relpath) or relpath == self.student_readme:
+        if is_junk(relpath):
             return False
+        if self.student_readme and relpath in (self.student_readme, "README.md"):
+            return False  # the release's README.md is rendered from the template instead
         hidden = self.hidden_tests.rstrip("/")
         if relpath == hidden or relpath.startswith(hidden + "/"):
             return False
