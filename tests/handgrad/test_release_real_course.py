@@ -86,7 +86,7 @@ for path in sys.argv[2:]:
     saved = list(sys.path)
     for name in [m for m in sys.modules if m.split(".")[0] in sys.argv[1].split(",")]:
         del sys.modules[name]
-    exec("\n".join("" if line.startswith("%") else line for line in cell.source.split("\n")), {})
+    exec("".join(line for line in cell.source.splitlines(True) if not line.startswith("%")), {})
     found[path] = {m: sys.modules[m].__file__ for m in sys.argv[1].split(",") if m in sys.modules}
     sys.path[:] = saved
 print(json.dumps(found))
