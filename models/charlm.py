@@ -103,7 +103,7 @@ class CharLM(Model):
 
 
 def _init(shape, fan_in, dtype):
-    """Weights drawn from N(0, 1 / fan_in) with np.random (API.md's global state)."""
+    """Weights drawn from N(0, 1 / fan_in) with np.random (the course API's global state)."""
     return (np.random.randn(*shape) / np.sqrt(fan_in)).astype(dtype)
 
 

@@ -112,7 +112,7 @@ def _model(test, args, got):
 
     cls = resolve(test["target"]["cls"])
     X, y = args
-    np.random.seed(test["seed"])  # noqa: NPY002 (weight init uses the global state, API.md)
+    np.random.seed(test["seed"])  # noqa: NPY002 (weight init uses the global state: the course API)
     model = stage("constructor", cls, **test["target"].get("init", {}))
     got["scores"] = stage("loss(X)", model.loss, X)
     got["loss"], grads = stage("loss(X, y)", model.loss, X, y)
