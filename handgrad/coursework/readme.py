@@ -54,9 +54,15 @@ def _stem(function):
     return f"{match['stem']}{match['variant'] or ''}" if match else function
 
 
+def _layer_function(blank):
+    """The function a blank completes: its id when the id names a forward or backward (the
+    code of rnn_backward may sit in a helper it calls), else the def that holds it."""
+    return blank["id"] if _PAIR.match(blank["id"]) else blank.get("function", "")
+
+
 def gradcheck_pair(blank):
     """'FILE::pair' for a blank in a layer that gradcheck has a recipe for, else ''."""
-    function = blank.get("function", "")
+    function = _layer_function(blank)
     name = _stem(function)
     if "." in function or name not in RECIPES:
         return ""
@@ -66,7 +72,7 @@ def gradcheck_pair(blank):
 def pytest_word(blank):
     """The -k word that picks a blank's public tests: the layer's stem (relu, conv, svm), the
     function, or the class of a method in snake case (TwoLayerNet.loss -> two_layer)."""
-    function = blank.get("function", "")
+    function = _layer_function(blank)
     if "." in function:
         words = re.findall(r"[A-Z][a-z]*", function.split(".")[0])
         return "_".join(w.lower() for w in words[:-1] or words)
