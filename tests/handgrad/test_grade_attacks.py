@@ -34,8 +34,10 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from handgrad.coursework import build, isolate, markers, spec
@@ -791,3 +793,29 @@ def test_bad_paths_fail_before_any_grading(course, tmp_path):
         assert graded.changed == []
         assert graded.survivors == []
     assert existing.read_text() == "keep me\n"
+
+
+# ------------------------------------------------------------------ the grader's readers alone
+
+
+def test_an_npy_header_declaring_745_gib_is_refused_before_numpy_allocates(tmp_path):
+    from handgrad.coursework import sandbox
+
+    header = BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**11,)})
+    with zipfile.ZipFile(tmp_path / "0.npz", "w") as zf:
+        zf.writestr("dx.npy", header.getvalue() + bytes(1024))
+    np.savez(tmp_path / "1.npz", dx=np.ones((2, 3)))
+    assert sandbox.read_arrays(tmp_path, "0.npz") is None
+    assert sandbox.read_arrays(tmp_path, "1.npz")["dx"].shape == (2, 3)
+
+
+@pytest.mark.parametrize("files", [None, frozenset({"layers/losses.py"})])
+def test_a_malformed_stage_report_is_an_error_not_a_crash(files):
+    from handgrad.coursework import checks
+
+    stage = {"status": "passed", "stage": ["loss"], "type": ["ValueError"], "frames": 5,
+             "message": ["not", "text"]}
+    status, _ = checks.raised(stage, files, frozenset({"planted"}))
+    assert status == "error"
