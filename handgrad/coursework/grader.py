@@ -275,6 +275,9 @@ def _reference(context):
             raise RuntimeError(f"the solution fails its own test {course.tests[index].name!r}: "
                                f"{why}")
         reference[index] = sandbox.read_arrays(out, f"{index}.npz")
+        if reference[index] is None:
+            raise RuntimeError(f"the solution's outputs of {course.tests[index].name!r} are "
+                               "not arrays of numbers")
     _REFERENCES[key] = reference
     return reference
 
