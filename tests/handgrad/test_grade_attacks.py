@@ -560,26 +560,18 @@ def test_nothing_is_left_for_later_runs(course, level, tmp_path, request):
     assert_boundary(course, graded, max_points(course, oracle), own=oracle)
 
 
-def test_messages_and_output_carry_no_solution_out(course, level, tmp_path):
+def test_covert_channels_carry_no_solution_out(course, level, tmp_path):
     """In its own isolated tree every other blank holds the solution: a solution line
-    printed at import and raised as an exception's message."""
-    answers = {"svm_loss": body("from layers._hostile import covert_raise", "covert_raise()")}
-    sub = hostile(course, tmp_path, ["print"], answers)
-    graded = grade(course, sub, level, tmp_path, blanks=answers)
-    assert graded.score == 0, graded.outcomes
-    assert_boundary(course, graded, 0)
-
-
-def test_returned_arrays_carry_no_solution_out(course, level, tmp_path):
-    """The same line spelled as the dimensions of an empty array, and as a dtype's field
-    name: the grader must not echo either."""
+    printed at import, raised as an exception's message, spelled as the dimensions of an
+    empty array and as a dtype's field name. The grader must echo none of them."""
     answers = {
+        "svm_loss": body("from layers._hostile import covert_raise", "covert_raise()"),
         "relu_backward": body("from layers._hostile import covert_shape",
                               "return covert_shape()"),
         "softmax_loss": body("from layers._hostile import covert_dtype",
                              "return 0.0, covert_dtype()"),
     }
-    sub = hostile(course, tmp_path, (), answers)
+    sub = hostile(course, tmp_path, ["print"], answers)
     graded = grade(course, sub, level, tmp_path, blanks=answers)
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
@@ -671,6 +663,11 @@ def test_exits_syntax_errors_and_forged_stdout_cost_only_their_blanks(course, le
     assert_boundary(course, graded, honest, own=["relu_backward"])
 
 
+# ------------------------------------------------------------------ hostile files
+# Refused, or defused, while the submission is unpacked (or the options read), whatever the
+# isolation: graded once, under the strongest one here.
+
+
 def _zip_with(path, course, name, info=None, data=b""):
     """The release zipped, with one member added or replaced: name (or a ZipInfo), data."""
     name = info.filename if info else name
@@ -683,13 +680,13 @@ def _zip_with(path, course, name, info=None, data=b""):
     return path
 
 
-def test_a_zip_may_neither_slip_out_nor_plant_links(course, level, tmp_path):
+def test_a_zip_may_neither_slip_out_nor_plant_links(course, tmp_path):
     """A member named ../../<token>-slipped.py, then a member that is a symbolic link to the
     instructor's layers: the first refused, the second never created as a link."""
     token = _token()
     slip = _zip_with(tmp_path / f"{token}-slip.zip", course, f"../../{token}-slipped.py",
                      data=b"print('outside')\n")
-    graded = grade(course, Submission(slip, token), level, tmp_path, blanks=["relu_backward"])
+    graded = grade(course, Submission(slip, token), "auto", tmp_path, blanks=["relu_backward"])
     assert graded.score == 0
     assert not list(tmp_path.rglob(f"{token}-slipped.py"))
     assert_boundary(course, graded, 0)
@@ -697,14 +694,11 @@ def test_a_zip_may_neither_slip_out_nor_plant_links(course, level, tmp_path):
     link.external_attr = (0o120777 << 16)  # a symbolic link, its target the member's data
     linked = _zip_with(tmp_path / f"{token}-link.zip", course, "", link,
                        str(course.instructor / "layers/activations.py").encode())
-    graded = grade(course, Submission(linked, token), level, tmp_path, blanks=["relu_backward"])
+    graded = grade(course, Submission(linked, token), "auto", tmp_path, blanks=["relu_backward"])
     assert graded.score == 0, graded.outcomes
     assert_boundary(course, graded, 0)
 
 
-# ------------------------------------------------------------------ hostile files
-# Refused while the submission is unpacked (or the options read), before any child starts:
-# graded once, under the strongest isolation here.
 
 
 
