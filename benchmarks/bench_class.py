@@ -184,7 +184,8 @@ def main(argv=None):
               f"{'equal' if gradebook(work / 'dask') == book else 'DIFFER'}")
     keys = sorted(kinds)
     if args.alone != "all":
-        keys = keys[:: max(1, len(keys) // int(args.alone))][: int(args.alone)]
+        wanted = int(args.alone)
+        keys = keys[:: max(1, len(keys) // max(1, wanted))][:wanted]
     mismatched = []
     for key in keys:
         out = work / "alone" / key
