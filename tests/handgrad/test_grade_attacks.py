@@ -623,9 +623,16 @@ def test_an_import_loop_costs_one_budget_not_one_timeout_per_test(course, level,
 HOG_MB, HOGS = 700, 4
 
 
-def test_forks_memory_and_output_are_bounded_for_the_group(course, level, tmp_path):
+def test_forks_memory_and_output_are_bounded_for_the_group(course, level, tmp_path, request):
     """relu_backward starts a fork bomb (up to 400), affine_backward four 700 MB processes,
-    softmax_loss prints 1 GB; svm_loss is honest and must still score."""
+    softmax_loss prints 1 GB; svm_loss is honest and must still score. Where the grader may
+    create no cgroup, memory is limited per process and processes not at all (README)."""
+    from handgrad.coursework import sandbox
+
+    if not sandbox.Group.available():
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="no cgroup here: the grader limits memory per process only "
+                                "and the number of processes not at all"))
     answers = {
         "relu_backward": body("from layers._hostile import spawn_and_wait",
                               "spawn_and_wait('bomb', 1, 3)", "raise RuntimeError('bomb')"),
