@@ -380,6 +380,15 @@ def _watch(proc, beat_read, limits, start):
     handlers = {proc.stdout.fileno(): reader.output, beat_read: reader.beat}
     for fd in handlers:
         os.set_blocking(fd, False)
+    exit_fd = os.pidfd_open(proc.pid)  # readable once the child exits: no wait for a timeout
+    try:
+        return _wait(proc, reader, handlers, exit_fd, beat_read, limits, start)
+    finally:
+        os.close(exit_fd)
+
+
+def _wait(proc, reader, handlers, exit_fd, beat_read, limits, start):
+    """The loop of _watch: select on the pipes and the child's exit until done or late."""
     last_beat, exited_at = start, None
     while True:
         now = time.monotonic()
@@ -393,10 +402,11 @@ def _watch(proc, beat_read, limits, start):
         if exited_at is not None and (not handlers or now - exited_at > 0.2):
             break
         wait = 0.05 if exited_at is not None else min(0.5, deadline - now)
-        ready, _, _ = select.select(list(handlers), [], [], max(0.0, wait))
+        watched = [*handlers, exit_fd] if exited_at is None else list(handlers)
+        ready, _, _ = select.select(watched, [], [], max(0.0, wait))
         if not ready and exited_at is not None:
             break
-        for fd in ready:
+        for fd in (fd for fd in ready if fd != exit_fd):
             chunk = os.read(fd, 65536)
             if not chunk:
                 del handlers[fd]
