@@ -23,6 +23,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -324,6 +325,7 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
             broken = [_entries(t, _same_for_all(t, "error", why)) for t in tests]
             return [e for entries in broken for e in entries], why
         deadline = time.monotonic() + course.time_budget
+        hung = threading.Event()  # set when a tree hangs at import: every tree shares that code
         by_blank = {}
         for index, test in chosen:
             by_blank.setdefault(test.blank, []).append(index)
@@ -334,7 +336,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         def run(item):  # the blank's tree is made here, while other blanks' children run
             number, (blank, indices) = item
             tree = make(blank, tmp / "isolated" / f"blank-{blanks.index(blank)}")
-            return _grade_blank(context, indices, tree, tmp / f"out-{number}", deadline, files)
+            return _grade_blank(context, indices, tree, tmp / f"out-{number}", deadline, files,
+                                hung)
 
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             found = list(pool.map(run, enumerate(by_blank.items())))
@@ -380,19 +383,24 @@ def _own_import_error(context, tree, out, deadline):
     return f"The submission does not import:\n{_clean(text, tree)}"
 
 
-def _grade_blank(context, indices, tree, out_root, deadline, files):
+def _grade_blank(context, indices, tree, out_root, deadline, files, hung):
     """Run one blank's tests in as few sandboxed children as it takes; judge each here.
 
     A child that stops in the middle (a timeout, a crash, os._exit) costs the test
-    it was running; the tests after it run in a fresh child. Returns
+    it was running; the tests after it run in a fresh child. A child killed while
+    importing sets hung: what runs at import is the code outside the blanks, the
+    same in every tree, so the blanks not yet run are not run at all (one timeout
+    for a tree that cannot import, not one per blank). Returns
     ({index: verdicts}, the children's output).
     """
     course, pending, verdicts, output = context.course, list(indices), {}, []
     attempt = 0
     while pending:
         left = deadline - time.monotonic()
-        if left <= 0:
-            why = f"the submission's time budget of {course.time_budget:g} s ran out"
+        why = (f"not run: the submission hung while importing (killed after "
+               f"{course.timeout:g} s in another blank's tests)" if hung.is_set()
+               else f"the submission's time budget of {course.time_budget:g} s ran out")
+        if left <= 0 or hung.is_set():
             verdicts.update({i: _same_for_all(course.tests[i], "timed out", why)
                              for i in pending})
             break
@@ -423,6 +431,8 @@ def _grade_blank(context, indices, tree, out_root, deadline, files):
         started = [b.removeprefix("start ").strip() for b in run.beats if b.startswith("start ")]
         current = next((i for i in pending if started and str(i) == started[-1]), None)
         why = _stopped(run, course, current is None)
+        if run.timed_out and current is None:
+            hung.set()
         stopped = [current] if current is not None else list(pending)
         outcome = "timed out" if run.timed_out else "error"
         verdicts.update({i: _same_for_all(course.tests[i], outcome, why) for i in stopped})

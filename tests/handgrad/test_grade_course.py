@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -129,6 +130,30 @@ def test_a_stuck_blank_times_out_alone(course_and_release, tmp_path):
     assert stuck == {"relu_backward: dx", "relu_backward public example: dx",
                      "relu_backward at the kink: dx"}
     assert all(o == "passed" for name, o in outcomes.items() if name not in stuck)
+
+
+def test_a_tree_that_hangs_at_import_costs_one_timeout_not_one_per_blank(course_and_release,
+                                                                         tmp_path):
+    """Import-time code lies outside the blanks, the same in every blank's tree: once a
+    child is killed while importing, the blanks not yet run are not run, however large
+    the time budget."""
+    course, release = course_and_release
+    quick = shutil.copytree(course, tmp_path / "course")
+    toml = quick / "coursework.toml"
+    toml.write_text(toml.read_text().replace("timeout = 20", "timeout = 4\nbudget = 600"))
+    tree = _solved(quick, release, tmp_path / "hangs")
+    lib = tree / LIB
+    lib.write_text("while True:\n    pass\n" + lib.read_text())
+    start = time.monotonic()
+    code, results, outcomes = _grade(tree, quick, tmp_path / "out", "--jobs", "1")
+    seconds = time.monotonic() - start
+    assert code == 1
+    assert results["score"] == 0
+    assert set(outcomes.values()) == {"timed out"}
+    assert "hung while importing" in json.dumps(results)
+    blanks = {t["extra_data"]["blank"] for t in results["tests"]}
+    assert len(blanks) > 3
+    assert seconds < 4 * 2 + 10, seconds  # one 4 s timeout and start-up, not one per blank
 
 
 def test_terminal_results_json_and_junit_state_one_score(course_and_release, tmp_path, capsys):
