@@ -16,9 +16,11 @@ Isolation levels (`level()` picks the strongest this machine gives):
   sees only the interpreter, its site-packages, the program folder (/grader),
   the tree read-only (/submission), its output folder (/out), a small private
   /tmp and $HOME; it runs as uid 65534 and dies with the grader.
-- unshare: new network and PID namespaces (util-linux unshare), its own
-  session; the child can read every file the grader's user can read.
-- none: its own session only.
+- unshare (a grader running as root, without bubblewrap): new mount, PID,
+  network, IPC and UTS namespaces from util-linux unshare, and in them jail.py
+  builds the same view as bubblewrap's and drops to an unprivileged uid of the
+  run's own (no user namespace needed; RLIMIT_NPROC then caps its processes).
+- none: its own session only; the child runs as the grader's user.
 Every level adds rlimits (file size, open files, CPU time; address space when
 no memory cgroup holds the group) and, where the grader may create cgroups
 (v1 or v2), a memory and a process-count limit for the whole process tree,
@@ -37,6 +39,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -49,11 +52,15 @@ LEVELS = ("bubblewrap", "unshare", "none")
 MEANING = {
     "bubblewrap": "namespaces: the child sees only the graded tree and the interpreter, "
                   "no network, uid 65534",
-    "unshare": "no network, own PID namespace; the child can read the grader's files",
+    "unshare": "namespaces and a jail: the child sees only the graded tree and the "
+               "interpreter, no network, an unprivileged uid of its own",
     "none": "no isolation: the child runs as the grader's user and can read its files",
 }
 SANDBOX_UID = 65534
 BWRAP = "/usr/bin/bwrap"
+JAIL = Path(__file__).with_name("jail.py")
+UNSHARE = ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
+JAIL_UIDS = (1_000_000, 100_000)  # the unshare level's uids: first, how many (one per run)
 
 
 class SandboxError(RuntimeError):
@@ -95,11 +102,18 @@ def _bwrap_works():
 
 
 def _unshare_works():
-    exe = shutil.which("unshare")
-    if not exe:
+    """The unshare level needs root (to build the jail and drop to another uid) and unshare."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
         return False
-    probe = [exe, "--net", "--pid", "--fork", "--kill-child", "true"]
-    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    with contextlib.suppress(OSError, subprocess.SubprocessError), \
+            tempfile.TemporaryDirectory(prefix="handgrad-probe-") as folder:
+        program, out = Path(folder, "program"), Path(folder, "out")
+        program.mkdir()
+        out.mkdir()
+        (program / "child.py").write_text("")
+        run_ = run(program, program, out, Limits(wall=30), "unshare")
+        return run_.returncode == 0
+    return False
 
 
 def level(requested=None, require=False):
@@ -124,9 +138,13 @@ def level(requested=None, require=False):
 
 def describe(name):
     """The one line the grader prints about the isolation in force."""
-    memory = "memory and process limits per group (cgroup)" if Group.available() else \
-             "memory limit per process (rlimit), no process-count limit for the group"
-    return f"isolation: {name} ({MEANING[name]}; {memory})"
+    if Group.available():
+        limits = "memory and process limits per group (cgroup)"
+    elif name == "unshare":
+        limits = "memory limit per process (rlimit), processes per run (a uid's rlimit)"
+    else:
+        limits = "memory limit per process (rlimit), no process-count limit for the group"
+    return f"isolation: {name} ({MEANING[name]}; {limits})"
 
 
 # ---- cgroups: one memory + pids group per run, where the grader may create them -------------
@@ -257,40 +275,66 @@ def site_packages():
     return [p for p in dict.fromkeys(found) if os.path.isdir(p)]
 
 
+@dataclass(frozen=True)
+class View:
+    """What the child sees, the same under bubblewrap and in the unshare level's jail."""
+
+    ro: list                       # [(source, target)]: bound read-only
+    rw: list                       # [(source, target)]: bound writable
+    links: list                    # [(points_to, target)]: symbolic links
+    argv: list                     # the child's command line, in the view's paths
+
+
+def view(program, tree, out):
+    prefix, sites = sys.base_prefix, site_packages()
+    named = [f"/site/{index}" for index in range(len(sites))]
+    return View(ro=[("/usr", "/usr"), (prefix, prefix), (str(program), "/grader"),
+                    (str(tree), "/submission"), *zip(sites, named, strict=True)],
+                rw=[(str(out), "/out")],
+                links=[("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin")],
+                argv=[interpreter(), "-I", "-S", "-B", "/grader/child.py", "/submission",
+                      "/out", *named])
+
+
 def _bwrap_command(program, tree, out, limits, beat_fd):
-    prefix = sys.base_prefix
+    seen = view(program, tree, out)
     cmd = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
-           "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-           "--ro-bind", "/usr", "/usr", "--ro-bind", prefix, prefix,
-           "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-           "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev",
+           "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--proc", "/proc", "--dev", "/dev",
            "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/home",
-           "--ro-bind", str(program), "/grader", "--ro-bind", str(tree), "/submission",
-           "--bind", str(out), "/out", "--chdir", "/tmp", "--clearenv"]
-    sites = []
-    for index, path in enumerate(site_packages()):
-        cmd += ["--ro-bind", path, f"/site/{index}"]
-        sites.append(f"/site/{index}")
-    for key, value in _env(beat_fd, "/home").items():
+           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/home", "--chdir", "/tmp",
+           "--clearenv"]
+    for source, target in seen.ro:
+        cmd += ["--ro-bind", source, target]
+    for source, target in seen.rw:
+        cmd += ["--bind", source, target]
+    for points_to, target in seen.links:
+        cmd += ["--symlink", points_to, target]
+    cmd += ["--remount-ro", "/"]  # the root tmpfs itself: no writable, unsized place
+    for key, value in {**_env("/home"), "HANDGRAD_BEAT_FD": str(beat_fd)}.items():
         cmd += ["--setenv", key, value]
-    return [*cmd, interpreter(), "-I", "-S", "-B", "/grader/child.py", "/submission", "/out",
-            *sites]
+    return [*cmd, *seen.argv]
 
 
-def _env(beat_fd, home):
+def _jail_command(program, tree, out, limits, uid, root):
+    """unshare's namespaces, then jail.py (as root, inside them) builds the view and drops to
+    uid before it executes the child."""
+    seen = view(program, tree, out)
+    plan = {"root": str(root), "uid": uid, "processes": limits.processes,
+            "tmp_mb": limits.tmp_mb, "cwd": "/tmp", "ro": seen.ro, "rw": seen.rw,
+            "links": seen.links}
+    return [shutil.which("unshare"), *UNSHARE, interpreter(), "-I", "-S", "-B", str(JAIL),
+            json.dumps(plan), "--", *seen.argv]
+
+
+def _env(home):
+    """The child's whole environment but $HANDGRAD_BEAT_FD (added when the pipe is made)."""
     return {"HOME": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "HANDGRAD_BEAT_FD": str(beat_fd)}
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _plain_command(name, program, tree, out):
-    cmd = [interpreter(), "-I", "-S", "-B", str(Path(program) / "child.py"), str(tree),
-           str(out), *site_packages()]
-    if name == "unshare":
-        cmd = [shutil.which("unshare"), "--net", "--pid", "--fork", "--kill-child",
-               "--mount-proc", *cmd]
-    return cmd
+def _plain_command(program, tree, out):
+    return [interpreter(), "-I", "-S", "-B", str(Path(program) / "child.py"), str(tree),
+            str(out), *site_packages()]
 
 
 def _preexec(limits, group):
@@ -315,17 +359,61 @@ def run(program, tree, out, limits, level_name):
     """Run PROGRAM/child.py TREE OUT SITES... in the sandbox; return the Run once all of it is dead.
 
     program: a folder holding child.py and what it imports besides numpy (read-only inside)
-    tree: the graded tree (read-only under bubblewrap); out: a folder only the grader made,
-    the child's only writable place outside its private /tmp.
+    tree: the graded tree (read-only inside, as /submission); out: a folder only the grader
+    made, the child's only writable place outside its private /tmp (/out inside).
     The child is killed at limits.wall, or when limits.stage seconds pass without a
     heartbeat line on the descriptor named by $HANDGRAD_BEAT_FD.
     """
-    beat_read, beat_write = os.pipe()
-    group = Group.create(limits.memory_mb, limits.processes)
+    with _command(level_name, program, tree, out, limits) as (cmd, env):
+        return _run(cmd, env, out, limits)
+
+
+_uids = itertools.count()
+
+
+@contextlib.contextmanager
+def _command(level_name, program, tree, out, limits):
+    """(command line, environment without the heartbeat descriptor) of the child at a level.
+
+    The unshare level's child gets a uid of its own (so RLIMIT_NPROC counts its processes
+    only), owns out, and needs program and tree readable by others; its jail is mounted on
+    an empty folder made for the run (in the run's own mount namespace only)."""
     if level_name == "bubblewrap":
-        cmd, env = _bwrap_command(program, tree, out, limits, beat_write), {}
+        yield (lambda fd: _bwrap_command(program, tree, out, limits, fd)), {}
+    elif level_name == "unshare":
+        _check_readable(program, tree)
+        first, count = JAIL_UIDS
+        uid = first + next(_uids) % count
+        os.chown(out, uid, uid)
+        with tempfile.TemporaryDirectory(prefix="handgrad-jail-") as root:
+            yield (lambda fd: _jail_command(program, tree, out, limits, uid, root)), \
+                _env("/home")
     else:
-        cmd, env = _plain_command(level_name, program, tree, out), _env(beat_write, str(out))
+        yield (lambda fd: _plain_command(program, tree, out)), _env(str(out))
+
+
+def _check_readable(*folders):
+    """Raise SandboxError naming the first folder others may not enter, or Python file they
+    may not read (hidden folders left out): the unshare level's child is another uid."""
+    for folder in folders:
+        for where, dirs, files in os.walk(folder):
+            dirs[:] = [name for name in dirs if not name.startswith(".")]
+            paths = [(where, 0o005)] + [(os.path.join(where, name), 0o004)
+                                        for name in files if name.endswith(".py")]
+            for path, needed in paths:
+                if os.stat(path).st_mode & needed != needed:
+                    raise SandboxError(f"sandbox: {path} is not readable by others; the unshare "
+                                       "level's child runs as an unprivileged uid (chmod -R "
+                                       "o+rX it, grade with umask 022, or use bubblewrap)")
+
+
+def _run(make_cmd, env, out, limits):
+    """Start make_cmd(heartbeat descriptor) in its cgroup and watch it until all of it is dead."""
+    beat_read, beat_write = os.pipe()
+    cmd = make_cmd(beat_write)
+    if env:
+        env = {**env, "HANDGRAD_BEAT_FD": str(beat_write)}
+    group = Group.create(limits.memory_mb, limits.processes)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, env=env, cwd=out, stdin=subprocess.DEVNULL,

@@ -150,9 +150,11 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=LEVELS)
 def level(request):
-    if request.param == "bubblewrap" and not shutil.which("bwrap"):
-        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap; .ci/run does)")
-    return request.param
+    try:
+        return sandbox.level(request.param)
+    except sandbox.SandboxError as err:
+        pytest.skip(f"{err} (bubblewrap: apt-get install bubblewrap, as .ci/run does; "
+                    "unshare: the grader runs as root)")
 
 
 # ------------------------------------------------------------------ building submissions
@@ -439,21 +441,6 @@ def assert_boundary(course, graded, most, own=()):
 
 # ------------------------------------------------------------------ the attacks
 
-# What the unshare fallback does not protect (README: threat model): its child runs with the
-# grader's files in view. A test of such an attack is an expected failure there (strict: it
-# is reported the day the fallback holds).
-GAPS = {
-    "reads": "the unshare fallback's child can read every file the grader's user can read",
-    "writes": "the unshare fallback's child can write where the grader's user can (/tmp, and "
-              "the grader's own files when the grader runs as root)",
-}
-
-
-def known_gap(request, level, gap):
-    if level == "unshare":
-        request.applymarker(pytest.mark.xfail(reason=GAPS[gap], strict=True))
-
-
 def oracle_submission(course, tmp_path, oracle, attacks=(), **config):
     """Correct code in oracle's blanks whose i-th output is spoiled when probe i got through."""
     sub = hostile(course, tmp_path, attacks, {b: True for b in oracle}, **config)
@@ -499,10 +486,9 @@ def test_snooping_finds_no_environment_process_or_network(course, level, tmp_pat
     assert_boundary(course, graded, max_points(course, SNOOP), own=SNOOP)
 
 
-def test_snooping_finds_no_instructor_file(course, level, tmp_path, request):
+def test_snooping_finds_no_instructor_file(course, level, tmp_path):
     """coursework.toml, the hidden tests, the grader's source, the solution's layers, the
     other blanks' trees: none readable from the child."""
-    known_gap(request, level, "reads")
     sub = oracle_submission(course, tmp_path, SNOOP_FILES)
     graded = grade(course, sub, level, tmp_path, blanks=SNOOP_FILES)
     assert got_through(graded, SNOOP_FILES) == set(), graded.outcomes
@@ -548,11 +534,10 @@ def test_forged_results_of_the_child_crash_nothing(course, level, tmp_path):
     assert_boundary(course, graded, 0)
 
 
-def test_nothing_is_left_for_later_runs(course, level, tmp_path, request):
+def test_nothing_is_left_for_later_runs(course, level, tmp_path):
     """Appends to the grader's source (every later run would give full marks), writes a
     usercustomize.py under $HOME and files in /tmp; one blank after another (--jobs 1), the
     second looks for the first's files."""
-    known_gap(request, level, "writes")
     oracle = {"relu_backward": ("persist",), "max_pool_backward_naive": ("persist",)}
     sub = oracle_submission(course, tmp_path, oracle, ("source", "home"))
     graded = grade(course, sub, level, tmp_path, "--jobs", "1", blanks=oracle)
@@ -577,10 +562,9 @@ def test_covert_channels_carry_no_solution_out(course, level, tmp_path):
     assert_boundary(course, graded, 0)
 
 
-def test_stolen_solution_is_neither_run_nor_shown(course, level, tmp_path, request):
+def test_stolen_solution_is_neither_run_nor_shown(course, level, tmp_path):
     """The solution's layers loaded from the instructor's tree or a sibling blank's tree
     replace the untouched release's; what was read is printed."""
-    known_gap(request, level, "reads")
     sub = hostile(course, tmp_path, ["steal"])
     graded = grade(course, sub, level, tmp_path, blanks=["affine_backward", "relu_backward"])
     assert graded.score == 0, graded.outcomes

@@ -13,8 +13,19 @@ import pytest
 from handgrad.coursework import sandbox
 
 LEVEL = sandbox.level()  # $HANDGRAD_SANDBOX picks a weaker level for a second run
-needs_bwrap = pytest.mark.skipif(LEVEL != "bubblewrap", reason="not isolated by bubblewrap")
 needs_cgroup = pytest.mark.skipif(not sandbox.Group.available(), reason="no writable cgroup")
+
+
+def _isolating():
+    """The levels that isolate the child's view, each skipped where this machine lacks it."""
+    for name in ("bubblewrap", "unshare"):
+        try:
+            yield pytest.param(sandbox.level(name), id=name)
+        except sandbox.SandboxError as err:
+            yield pytest.param(name, id=name, marks=pytest.mark.skip(reason=str(err)))
+
+
+isolating = pytest.mark.parametrize("level", list(_isolating()))
 
 
 def _run(tmp_path, body, limits=None, level=LEVEL, tree=None):
@@ -104,20 +115,23 @@ def test_a_wall_time_limit_holds_for_a_busy_child(tmp_path):
     assert time.monotonic() - start < 10
 
 
+FORK_BOMB = """
+    made = 0
+    try:
+        for _ in range(1000):
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+            made += 1
+    except OSError:
+        pass
+    (OUT / "made").write_text(str(made))
+"""
+
+
 @needs_cgroup
 def test_a_fork_bomb_meets_the_process_limit(tmp_path):
-    run, out = _run(tmp_path, """
-        made = 0
-        try:
-            for _ in range(1000):
-                if os.fork() == 0:
-                    time.sleep(60)
-                    os._exit(0)
-                made += 1
-        except OSError:
-            pass
-        (OUT / "made").write_text(str(made))
-    """, sandbox.Limits(wall=30, processes=20))
+    run, out = _run(tmp_path, FORK_BOMB, sandbox.Limits(wall=30, processes=20))
     assert run.returncode == 0, run.output
     assert int((out / "made").read_text()) < 20
     assert run.seconds < 20
@@ -157,8 +171,8 @@ def test_the_child_python_is_isolated_from_the_graders_path(tmp_path, monkeypatc
     assert (out / "imported").read_text() == ""
 
 
-@needs_bwrap
-def test_bubblewrap_shows_only_the_tree_as_an_unprivileged_user(tmp_path):
+@isolating
+def test_the_child_sees_only_the_tree_as_an_unprivileged_user(tmp_path, level):
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "mine.py").write_text("X = 1\n")
     (tmp_path / "secret.txt").write_text("solution\n")
@@ -171,22 +185,37 @@ def test_bubblewrap_shows_only_the_tree_as_an_unprivileged_user(tmp_path):
             "secret": os.path.exists({str(tmp_path / "secret.txt")!r}),
             "tests": os.path.exists({here!r}),
             "cwd": os.getcwd(),
+            "others": [int(p) for p in os.listdir("/proc") if p.isdigit()
+                       and int(p) not in (1, os.getpid())],
+            "root": sorted(os.listdir("/")),
         }}
-        try:
-            open("/submission/new.py", "w")
-            seen["tree_writable"] = True
-        except OSError:
-            seen["tree_writable"] = False
+        for name, path in [("tree", "/submission/new.py"), ("root", "/new"),
+                           ("usr", "/usr/new"), ("tmp", "/tmp/new"), ("home", "/home/new")]:
+            try:
+                open(path, "w").close()
+                seen[name + "_writable"] = True
+            except OSError:
+                seen[name + "_writable"] = False
         (OUT / "seen.json").write_text(json.dumps(seen))
-    """)
+    """, level=level)
     assert run.returncode == 0, run.output
     seen = sandbox.read_json(out, "seen.json")
-    assert seen == {"uid": sandbox.SANDBOX_UID, "tree": ["mine.py"], "secret": False,
-                    "tests": False, "cwd": "/tmp", "tree_writable": False}
+    uid = seen.pop("uid")
+    assert uid != os.getuid()
+    assert uid != 0
+    assert uid == sandbox.SANDBOX_UID if level == "bubblewrap" else \
+        sandbox.JAIL_UIDS[0] <= uid < sum(sandbox.JAIL_UIDS)
+    assert seen.pop("others") == []  # the PID namespace: the child, and bubblewrap's init
+    interpreter_top = sys.base_prefix.strip("/").split("/")[0]
+    assert set(seen.pop("root")) <= {"bin", "dev", "grader", "home", "lib", "lib64", "out",
+                                     "proc", "site", "submission", "tmp", "usr", interpreter_top}
+    assert seen == {"tree": ["mine.py"], "secret": False, "tests": False, "cwd": "/tmp",
+                    "tree_writable": False, "root_writable": False, "usr_writable": False,
+                    "tmp_writable": True, "home_writable": True}
 
 
-@needs_bwrap
-def test_bubblewrap_has_no_network(tmp_path):
+@isolating
+def test_the_child_has_no_network(tmp_path, level):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
@@ -199,11 +228,38 @@ def test_bubblewrap_has_no_network(tmp_path):
                 (OUT / "net").write_text("connected")
             except OSError as err:
                 (OUT / "net").write_text(type(err).__name__)
-        """)
+        """, level=level)
     finally:
         server.close()
     assert run.returncode == 0, run.output
     assert (out / "net").read_text() != "connected"
+
+
+def test_the_jail_caps_processes_without_a_cgroup(tmp_path, monkeypatch):
+    """No cgroup (as in some containers): the unshare level's uid of its own makes
+    RLIMIT_NPROC hold, so a fork bomb still meets the process limit."""
+    try:
+        sandbox.level("unshare")
+    except sandbox.SandboxError as err:
+        pytest.skip(str(err))
+    monkeypatch.setattr(sandbox.Group, "create", classmethod(lambda cls, *a: None))
+    run, out = _run(tmp_path, FORK_BOMB, sandbox.Limits(wall=30, processes=20),
+                    level="unshare")
+    assert run.returncode == 0, run.output
+    assert int((out / "made").read_text()) < 20
+
+
+def test_the_jail_refuses_a_tree_others_cannot_read(tmp_path):
+    """The unshare level's child is another uid: an unreadable file is named, not a puzzle."""
+    try:
+        sandbox.level("unshare")
+    except sandbox.SandboxError as err:
+        pytest.skip(str(err))
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "hidden.py").write_text("X = 1\n")
+    (tmp_path / "tree" / "hidden.py").chmod(0o600)
+    with pytest.raises(sandbox.SandboxError, match=r"hidden\.py is not readable by others"):
+        _run(tmp_path, "pass\n", level="unshare")
 
 
 def test_reads_refuse_links_fifos_and_large_files(tmp_path):

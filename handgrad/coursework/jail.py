@@ -1,0 +1,131 @@
+"""The unshare level's jail: what bubblewrap does, in small, for a grader that runs as root.
+
+    unshare --mount --net --pid --ipc --uts --fork --kill-child \\
+        python -I -S -B jail.py PLAN -- PROGRAM ARG...
+
+This runs as root inside the new namespaces (the init of the new PID namespace, in a
+private mount namespace) and never reads the graded tree. It builds a new root on a
+small tmpfs: PLAN's "ro" folders bound read-only (/usr, the interpreter, its
+site-packages, the grader's program, the graded tree), its "rw" folders bound
+writable (the child's output folder), its "links" as symbolic links, a /proc of the
+new PID namespace, a /dev of null, zero, full, random and urandom, and private tmpfs
+at /tmp and /home. The old root is detached (pivot_root), the new one made
+read-only; then every privilege goes: supplementary groups, gid and uid become
+PLAN's unprivileged "uid" (no capability survives a change from uid 0), no new
+privilege can be gained (no_new_privs), the process count of that uid is capped
+(RLIMIT_NPROC, which holds for a uid other than root), and PROGRAM is executed.
+
+PLAN is JSON: {"root": an empty folder to mount the new root on, "uid": int,
+"processes": int, "tmp_mb": int, "cwd": str, "ro": [[source, target], ...],
+"rw": [[source, target], ...], "links": [[points_to, target], ...]}.
+A failure exits 125 with one line on stderr, before anything of PROGRAM runs.
+"""
+
+import ctypes
+import json
+import os
+import platform
+import resource
+import sys
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS = 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _bytes(text):
+    return None if text is None else os.fsencode(text)
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags),
+                       _bytes(data)), f"mount {target}")
+
+
+def _bind(source, target, flags):
+    """Bind source at target (a file or a folder, made here), then apply the mount flags."""
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_NOSUID | flags)
+
+
+def _tmpfs(target, size_mb, uid, mode):
+    os.makedirs(target, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={size_mb}m,mode={mode:o},uid={uid},gid={uid}")
+
+
+def build_root(plan):
+    """Mount the new root at plan["root"] with everything the child may see."""
+    root = plan["root"]
+
+    def inside(path):
+        return os.path.join(root, path.lstrip("/"))
+
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for source, target in plan["ro"]:
+        _bind(source, inside(target), MS_RDONLY | MS_NODEV)
+    for source, target in plan["rw"]:
+        _bind(source, inside(target), MS_NODEV | MS_NOEXEC)
+    for points_to, target in plan["links"]:
+        os.symlink(points_to, inside(target))
+    for name in DEVICES:
+        _bind(f"/dev/{name}", inside(f"/dev/{name}"), MS_NOEXEC)
+    os.makedirs(inside("/proc"))
+    _mount("proc", inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _tmpfs(inside("/tmp"), plan["tmp_mb"], plan["uid"], 0o1777)
+    _tmpfs(inside("/home"), plan["tmp_mb"], plan["uid"], 0o700)
+
+
+def enter_root(root):
+    """Make root the root of this mount namespace and detach the old one (pivot_root(2))."""
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"pivot_root: no system call number known for {platform.machine()}")
+    os.chdir(root)
+    _check(_libc.syscall(number, b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
+    os.chdir("/")
+    _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def drop_privileges(uid, processes):
+    """Become uid (and gid uid, no other group) for good, with no way back to more."""
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def main(argv):
+    plan, program = json.loads(argv[1]), argv[3:]
+    try:
+        build_root(plan)
+        enter_root(plan["root"])
+        drop_privileges(plan["uid"], plan["processes"])
+        os.chdir(plan["cwd"])
+    except (OSError, KeyError, TypeError) as err:
+        print(f"jail: {err}", file=sys.stderr)
+        return 125
+    os.execv(program[0], program)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
