@@ -60,7 +60,7 @@ SANDBOX_UID = 65534
 BWRAP = "/usr/bin/bwrap"
 JAIL = Path(__file__).with_name("jail.py")
 UNSHARE = ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
-JAIL_UIDS = (1_000_000, 100_000)  # the unshare level's uids: first, how many (one per run)
+JAIL_UIDS = (1_000_000, 1_000_000)  # the unshare level's uids: first, how many (one per run)
 
 
 class SandboxError(RuntimeError):
@@ -376,14 +376,15 @@ def _command(level_name, program, tree, out, limits):
     """(command line, environment without the heartbeat descriptor) of the child at a level.
 
     The unshare level's child gets a uid of its own (so RLIMIT_NPROC counts its processes
-    only), owns out, and needs program and tree readable by others; its jail is mounted on
-    an empty folder made for the run (in the run's own mount namespace only)."""
+    only; the grader's pid keeps two graders' runs apart), owns out, and needs program and
+    tree readable by others; its jail is mounted on an empty folder made for the run (in
+    the run's own mount namespace only)."""
     if level_name == "bubblewrap":
         yield (lambda fd: _bwrap_command(program, tree, out, limits, fd)), {}
     elif level_name == "unshare":
         _check_readable(program, tree)
         first, count = JAIL_UIDS
-        uid = first + next(_uids) % count
+        uid = first + ((os.getpid() << 12) + next(_uids)) % count  # graders side by side too
         os.chown(out, uid, uid)
         with tempfile.TemporaryDirectory(prefix="handgrad-jail-") as root:
             yield (lambda fd: _jail_command(program, tree, out, limits, uid, root)), \
