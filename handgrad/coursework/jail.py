@@ -1,7 +1,7 @@
 """The unshare level's jail: what bubblewrap does, in small, for a grader that runs as root.
 
     unshare --mount --net --pid --ipc --uts --fork --kill-child \\
-        python -I -S -B jail.py PLAN -- PROGRAM ARG...
+        python -I -S -B jail.py PLAN -- setpriv --reuid=UID ... -- PROGRAM ARG...
 
 This runs as root inside the new namespaces (the init of the new PID namespace, in a
 private mount namespace) and never reads the graded tree. It builds a new root on a
@@ -9,29 +9,25 @@ small tmpfs: PLAN's "ro" folders bound read-only (/usr, the interpreter, its
 site-packages, the grader's program, the graded tree), its "rw" folders bound
 writable (the child's output folder), its "links" as symbolic links, a /proc of the
 new PID namespace, a /dev of null, zero, full, random and urandom, and private tmpfs
-at /tmp and /home. The old root is detached (pivot_root), the new one made
-read-only; then every privilege goes: supplementary groups, gid and uid become
-PLAN's unprivileged "uid" (no capability survives a change from uid 0), no new
-privilege can be gained (no_new_privs), the process count of that uid is capped
-(RLIMIT_NPROC, which holds for a uid other than root), and PROGRAM is executed.
+at /tmp and /home. The old root is detached (pivot_root) and the new one made
+read-only; then the command after "--" is executed: setpriv, which drops every
+privilege for the run's own uid before it executes the child (sandbox.view).
 
-PLAN is JSON: {"root": an empty folder to mount the new root on, "uid": int,
-"processes": int, "tmp_mb": int, "cwd": str, "ro": [[source, target], ...],
-"rw": [[source, target], ...], "links": [[points_to, target], ...]}.
-A failure exits 125 with one line on stderr, before anything of PROGRAM runs.
+PLAN is JSON: {"root": an empty folder to mount the new root on, "tmp_mb": int,
+"cwd": str, "ro": [[source, target], ...], "rw": [[source, target], ...],
+"links": [[points_to, target], ...]}.
+A failure exits 125 with one line on stderr, before anything of the command runs.
 """
 
 import ctypes
 import json
 import os
 import platform
-import resource
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_NO_NEW_PRIVS = 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
@@ -64,10 +60,9 @@ def _bind(source, target, flags):
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_NOSUID | flags)
 
 
-def _tmpfs(target, size_mb, uid, mode):
+def _tmpfs(target, size_mb):
     os.makedirs(target, exist_ok=True)
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={size_mb}m,mode={mode:o},uid={uid},gid={uid}")
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
 
 
 def build_root(plan):
@@ -89,8 +84,8 @@ def build_root(plan):
         _bind(f"/dev/{name}", inside(f"/dev/{name}"), MS_NOEXEC)
     os.makedirs(inside("/proc"))
     _mount("proc", inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _tmpfs(inside("/tmp"), plan["tmp_mb"], plan["uid"], 0o1777)
-    _tmpfs(inside("/home"), plan["tmp_mb"], plan["uid"], 0o700)
+    _tmpfs(inside("/tmp"), plan["tmp_mb"])
+    _tmpfs(inside("/home"), plan["tmp_mb"])
 
 
 def enter_root(root):
@@ -105,21 +100,12 @@ def enter_root(root):
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def drop_privileges(uid, processes):
-    """Become uid (and gid uid, no other group) for good, with no way back to more."""
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-
-
 def main(argv):
     plan, program = json.loads(argv[1]), argv[3:]
+    os.umask(0o022)  # the folders made for the view: readable by the child's uid
     try:
         build_root(plan)
         enter_root(plan["root"])
-        drop_privileges(plan["uid"], plan["processes"])
         os.chdir(plan["cwd"])
     except (OSError, KeyError, TypeError) as err:
         print(f"jail: {err}", file=sys.stderr)

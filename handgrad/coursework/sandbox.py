@@ -12,15 +12,17 @@ plain values), heartbeat lines on a pipe, and its output, capped. It decides
 nothing: the grader judges those values in its own process.
 
 Isolation levels (`level()` picks the strongest this machine gives):
-- bubblewrap: new mount, PID, network, IPC, UTS and user namespaces; the child
-  sees only the interpreter, its site-packages, the program folder (/grader),
-  the tree read-only (/submission), its output folder (/out), a small private
-  /tmp and $HOME; it runs as uid 65534 and dies with the grader.
-- unshare (a grader running as root, without bubblewrap): new mount, PID,
-  network, IPC and UTS namespaces from util-linux unshare, and in them jail.py
-  builds the same view as bubblewrap's and drops to an unprivileged uid of the
-  run's own (no user namespace needed; RLIMIT_NPROC then caps its processes).
+- bubblewrap: new mount, PID, network, IPC, UTS namespaces; the child sees only
+  the interpreter, its site-packages, the program folder (/grader), the tree
+  read-only (/submission), its output folder (/out), a small private /tmp and
+  $HOME, under a read-only root; it dies with the grader.
+- unshare (a grader running as root, without bubblewrap): the same namespaces
+  from util-linux unshare, and in them jail.py builds the same view.
 - none: its own session only; the child runs as the grader's user.
+Under a root grader, the isolating levels start the child as a uid of the run's
+own (util-linux setpriv: no capability, no group, no_new_privs), unprivileged
+outside the namespaces too, which RLIMIT_NPROC then counts alone; any other
+grader's bubblewrap child is uid 65534 of a user namespace.
 Every level adds rlimits (file size, open files, CPU time; address space when
 no memory cgroup holds the group) and, where the grader may create cgroups
 (v1 or v2), a memory and a process-count limit for the whole process tree,
@@ -44,23 +46,24 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 LEVELS = ("bubblewrap", "unshare", "none")
 MEANING = {
     "bubblewrap": "namespaces: the child sees only the graded tree and the interpreter, "
-                  "no network, uid 65534",
+                  "no network, an unprivileged uid",
     "unshare": "namespaces and a jail: the child sees only the graded tree and the "
-               "interpreter, no network, an unprivileged uid of its own",
+               "interpreter, no network, an unprivileged uid",
     "none": "no isolation: the child runs as the grader's user and can read its files",
 }
-SANDBOX_UID = 65534
+SANDBOX_UID = 65534  # bubblewrap's uid inside its user namespace, for a grader that is not root
+RUN_UIDS = (1_000_000, 1_000_000)  # a root grader's children: first uid, how many (one per run)
 BWRAP = "/usr/bin/bwrap"
+SETPRIV = "/usr/bin/setpriv"
 JAIL = Path(__file__).with_name("jail.py")
 UNSHARE = ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
-JAIL_UIDS = (1_000_000, 1_000_000)  # the unshare level's uids: first, how many (one per run)
 
 
 class SandboxError(RuntimeError):
@@ -93,26 +96,23 @@ class Run:
         return self.returncode is None
 
 
-def _bwrap_works():
-    if not os.access(BWRAP, os.X_OK):
+def _works(level_name):
+    """True when a child that does nothing runs at that level on this machine."""
+    needs = {"bubblewrap": [BWRAP], "unshare": [shutil.which("unshare") or "/-"]}[level_name]
+    if os.geteuid() == 0:
+        needs.append(SETPRIV)
+    elif level_name == "unshare":
+        return False  # the jail is built by root, who then drops to another uid
+    if not all(os.access(path, os.X_OK) for path in needs):
         return False
-    probe = [BWRAP, "--ro-bind", "/", "/", "--unshare-all", "--uid", str(SANDBOX_UID),
-             "--gid", str(SANDBOX_UID), "--die-with-parent", "true"]
-    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
-
-
-def _unshare_works():
-    """The unshare level needs root (to build the jail and drop to another uid) and unshare."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    with contextlib.suppress(OSError, subprocess.SubprocessError), \
+    with contextlib.suppress(OSError, subprocess.SubprocessError, SandboxError), \
             tempfile.TemporaryDirectory(prefix="handgrad-probe-") as folder:
         program, out = Path(folder, "program"), Path(folder, "out")
-        program.mkdir()
+        program.mkdir(mode=0o755)
         out.mkdir()
         (program / "child.py").write_text("")
-        run_ = run(program, program, out, Limits(wall=30), "unshare")
-        return run_.returncode == 0
+        (program / "child.py").chmod(0o644)
+        return run(program, program, out, Limits(wall=30), level_name).returncode == 0
     return False
 
 
@@ -125,9 +125,8 @@ def level(requested=None, require=False):
     requested = requested or os.environ.get("HANDGRAD_SANDBOX") or "auto"
     if requested not in ("auto", *LEVELS):
         raise ValueError(f"sandbox: level {requested!r}; expected auto or one of {LEVELS}")
-    works = {"bubblewrap": _bwrap_works, "unshare": _unshare_works, "none": lambda: True}
     candidates = LEVELS if requested == "auto" else (requested,)
-    found = next((name for name in candidates if works[name]()), None)
+    found = next((name for name in candidates if name == "none" or _works(name)), None)
     if found is None:
         raise SandboxError(f"sandbox: {requested} cannot be used on this machine")
     if require and found != "bubblewrap":
@@ -284,25 +283,43 @@ class View:
     links: list                    # [(points_to, target)]: symbolic links
     argv: list                     # the child's command line, in the view's paths
 
+    def folders(self):
+        """The folders that hold the targets, outermost first."""
+        targets = [PurePosixPath(target) for _, target in [*self.ro, *self.rw]]
+        return list(dict.fromkeys(str(parent) for target in targets
+                                  for parent in reversed(target.parents) if parent.name))
 
-def view(program, tree, out):
+
+def view(program, tree, out, uid=None):
+    """The View of a run; with uid, the child's first command is setpriv, which drops every
+    privilege of a root grader for uid (and gid uid, no other group, no_new_privs)."""
     prefix, sites = sys.base_prefix, site_packages()
     named = [f"/site/{index}" for index in range(len(sites))]
+    argv = [interpreter(), "-I", "-S", "-B", "/grader/child.py", "/submission", "/out", *named]
+    if uid is not None:
+        argv = [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--no-new-privs", "--", *argv]
     return View(ro=[("/usr", "/usr"), (prefix, prefix), (str(program), "/grader"),
                     (str(tree), "/submission"), *zip(sites, named, strict=True)],
                 rw=[(str(out), "/out")],
                 links=[("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin")],
-                argv=[interpreter(), "-I", "-S", "-B", "/grader/child.py", "/submission",
-                      "/out", *named])
+                argv=argv)
 
 
-def _bwrap_command(program, tree, out, limits, beat_fd):
-    seen = view(program, tree, out)
-    cmd = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session",
-           "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--proc", "/proc", "--dev", "/dev",
-           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-           "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/home", "--chdir", "/tmp",
-           "--clearenv"]
+def _bwrap_command(program, tree, out, limits, uid, beat_fd):
+    """bubblewrap's command line: as root, namespaces but the user's, and setpriv to uid
+    (CAP_SETUID and CAP_SETGID kept for it alone); else a user namespace and uid 65534."""
+    seen = view(program, tree, out, uid)
+    if uid is None:
+        cmd = [BWRAP, "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    else:
+        cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+               "--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    tmp = ["--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs"]
+    cmd += ["--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
+            *tmp, "/tmp", *tmp, "/home", "--chdir", "/tmp", "--clearenv"]
+    for folder in seen.folders():  # made by bubblewrap with mode 0700 when left implicit
+        cmd += ["--perms", "0755", "--dir", folder]
     for source, target in seen.ro:
         cmd += ["--ro-bind", source, target]
     for source, target in seen.rw:
@@ -316,12 +333,11 @@ def _bwrap_command(program, tree, out, limits, beat_fd):
 
 
 def _jail_command(program, tree, out, limits, uid, root):
-    """unshare's namespaces, then jail.py (as root, inside them) builds the view and drops to
-    uid before it executes the child."""
-    seen = view(program, tree, out)
-    plan = {"root": str(root), "uid": uid, "processes": limits.processes,
-            "tmp_mb": limits.tmp_mb, "cwd": "/tmp", "ro": seen.ro, "rw": seen.rw,
-            "links": seen.links}
+    """unshare's namespaces, then jail.py (as root, inside them) builds the view and
+    executes setpriv, which drops to uid and executes the child."""
+    seen = view(program, tree, out, uid)
+    plan = {"root": str(root), "tmp_mb": limits.tmp_mb, "cwd": "/tmp", "ro": seen.ro,
+            "rw": seen.rw, "links": seen.links}
     return [shutil.which("unshare"), *UNSHARE, interpreter(), "-I", "-S", "-B", str(JAIL),
             json.dumps(plan), "--", *seen.argv]
 
@@ -337,13 +353,15 @@ def _plain_command(program, tree, out):
             str(out), *site_packages()]
 
 
-def _preexec(limits, group):
+def _preexec(limits, group, uid):
     def apply():
         if group is not None:
             group.join()
         else:
             size = int(limits.memory_mb) * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        if uid is not None:  # counted from setpriv's change to uid on (root is not counted)
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         file_size = int(limits.file_mb) * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
@@ -364,8 +382,8 @@ def run(program, tree, out, limits, level_name):
     The child is killed at limits.wall, or when limits.stage seconds pass without a
     heartbeat line on the descriptor named by $HANDGRAD_BEAT_FD.
     """
-    with _command(level_name, program, tree, out, limits) as (cmd, env):
-        return _run(cmd, env, out, limits)
+    with _command(level_name, program, tree, out, limits) as (make_cmd, env, uid):
+        return _run(make_cmd, env, out, limits, uid)
 
 
 _uids = itertools.count()
@@ -373,29 +391,33 @@ _uids = itertools.count()
 
 @contextlib.contextmanager
 def _command(level_name, program, tree, out, limits):
-    """(command line, environment without the heartbeat descriptor) of the child at a level.
+    """(make(heartbeat descriptor) -> command line, environment but that descriptor, uid).
 
-    The unshare level's child gets a uid of its own (so RLIMIT_NPROC counts its processes
-    only; the grader's pid keeps two graders' runs apart), owns out, and needs program and
-    tree readable by others; its jail is mounted on an empty folder made for the run (in
-    the run's own mount namespace only)."""
-    if level_name == "bubblewrap":
-        yield (lambda fd: _bwrap_command(program, tree, out, limits, fd)), {}
-    elif level_name == "unshare":
+    A root grader's child at an isolating level gets a uid of its own (so RLIMIT_NPROC
+    counts its processes only; the grader's pid keeps two graders' runs apart), owns out,
+    and needs program and tree readable by others. The jail of the unshare level is
+    mounted on an empty folder made for the run (in the run's own mount namespace only)."""
+    uid = None
+    if level_name != "none" and os.geteuid() == 0:
         _check_readable(program, tree)
-        first, count = JAIL_UIDS
-        uid = first + ((os.getpid() << 12) + next(_uids)) % count  # graders side by side too
+        first, count = RUN_UIDS
+        uid = first + ((os.getpid() << 12) + next(_uids)) % count
         os.chown(out, uid, uid)
+    if level_name == "bubblewrap":
+        yield (lambda fd: _bwrap_command(program, tree, out, limits, uid, fd)), {}, uid
+    elif level_name == "unshare":
+        if uid is None:
+            raise SandboxError("sandbox: the unshare level needs a grader running as root")
         with tempfile.TemporaryDirectory(prefix="handgrad-jail-") as root:
             yield (lambda fd: _jail_command(program, tree, out, limits, uid, root)), \
-                _env("/home")
+                _env("/home"), uid
     else:
-        yield (lambda fd: _plain_command(program, tree, out)), _env(str(out))
+        yield (lambda fd: _plain_command(program, tree, out)), _env(str(out)), uid
 
 
 def _check_readable(*folders):
     """Raise SandboxError naming the first folder others may not enter, or Python file they
-    may not read (hidden folders left out): the unshare level's child is another uid."""
+    may not read (hidden folders left out): a root grader's child is another uid."""
     for folder in folders:
         for where, dirs, files in os.walk(folder):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
@@ -403,12 +425,12 @@ def _check_readable(*folders):
                                         for name in files if name.endswith(".py")]
             for path, needed in paths:
                 if os.stat(path).st_mode & needed != needed:
-                    raise SandboxError(f"sandbox: {path} is not readable by others; the unshare "
-                                       "level's child runs as an unprivileged uid (chmod -R "
-                                       "o+rX it, grade with umask 022, or use bubblewrap)")
+                    raise SandboxError(f"sandbox: {path} is not readable by others; the child "
+                                       "of a root grader runs as an unprivileged uid (chmod -R "
+                                       "o+rX it, or grade with umask 022)")
 
 
-def _run(make_cmd, env, out, limits):
+def _run(make_cmd, env, out, limits, uid):
     """Start make_cmd(heartbeat descriptor) in its cgroup and watch it until all of it is dead."""
     beat_read, beat_write = os.pipe()
     cmd = make_cmd(beat_write)
@@ -420,7 +442,7 @@ def _run(make_cmd, env, out, limits):
         proc = subprocess.Popen(cmd, env=env, cwd=out, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 pass_fds=(beat_write,), start_new_session=True,
-                                preexec_fn=_preexec(limits, group))
+                                preexec_fn=_preexec(limits, group, uid))
     except BaseException:
         os.close(beat_read)
         os.close(beat_write)
