@@ -1,7 +1,10 @@
 """The unshare level's jail: what bubblewrap does, in small, for a grader that runs as root.
 
-    unshare --mount --net --pid --ipc --uts --fork --kill-child \\
-        python -I -S -B jail.py PLAN -- setpriv --reuid=UID ... -- PROGRAM ARG...
+    HANDGRAD_JAIL=PLAN unshare --mount --net --pid --ipc --uts --fork --kill-child \\
+        python -I -S -B -c "$(cat jail.py)" setpriv --reuid=UID ... -- PROGRAM ARG...
+
+(The source and the plan are handed over as text and in the environment, never as a
+path: /proc/1/cmdline, which the child can read, names no folder of the grader's.)
 
 This runs as root inside the new namespaces (the init of the new PID namespace, in a
 private mount namespace) and never reads the graded tree. It builds a new root on a
@@ -10,8 +13,9 @@ site-packages, the grader's program, the graded tree), its "rw" folders bound
 writable (the child's output folder), its "links" as symbolic links, a /proc of the
 new PID namespace, a /dev of null, zero, full, random and urandom, and private tmpfs
 at /tmp and /home. The old root is detached (pivot_root) and the new one made
-read-only; then the command after "--" is executed: setpriv, which drops every
-privilege for the run's own uid before it executes the child (sandbox.view).
+read-only; then the command runs as this process's child: setpriv, which
+drops every privilege for the run's own uid before it executes the child
+(sandbox.view), while this process stays the namespace's init (see init).
 
 PLAN is JSON: {"root": an empty folder to mount the new root on, "tmp_mb": int,
 "cwd": str, "ro": [[source, target], ...], "rw": [[source, target], ...],
@@ -101,7 +105,7 @@ def enter_root(root):
 
 
 def main(argv):
-    plan, program = json.loads(argv[1]), argv[3:]
+    plan, program = json.loads(os.environ.pop("HANDGRAD_JAIL")), argv[1:]
     os.umask(0o022)  # the folders made for the view: readable by the child's uid
     try:
         build_root(plan)
@@ -110,7 +114,21 @@ def main(argv):
     except (OSError, KeyError, TypeError) as err:
         print(f"jail: {err}", file=sys.stderr)
         return 125
-    os.execv(program[0], program)
+    return init(program)
+
+
+def init(program):
+    """Stay the namespace's init, as bubblewrap's does: start program, reap every orphan,
+    and exit with program's status. The child's change of uid clears its own death signal;
+    this process keeps unshare's, and the kernel kills the namespace when its init dies."""
+    child = os.fork()
+    if child == 0:
+        os.execv(program[0], program)
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            code = os.waitstatus_to_exitcode(status)
+            return code if code >= 0 else 128 - code  # killed by signal n: 128 + n
 
 
 if __name__ == "__main__":

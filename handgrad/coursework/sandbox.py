@@ -30,6 +30,7 @@ which is also how every descendant is found and killed at the end.
 """
 
 import contextlib
+import ctypes
 import itertools
 import json
 import os
@@ -64,6 +65,8 @@ BWRAP = "/usr/bin/bwrap"
 SETPRIV = "/usr/bin/setpriv"
 JAIL = Path(__file__).with_name("jail.py")
 UNSHARE = ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class SandboxError(RuntimeError):
@@ -333,13 +336,13 @@ def _bwrap_command(program, tree, out, limits, uid, beat_fd):
 
 
 def _jail_command(program, tree, out, limits, uid, root):
-    """unshare's namespaces, then jail.py (as root, inside them) builds the view and
-    executes setpriv, which drops to uid and executes the child."""
+    """(command line, plan): unshare's namespaces, then jail.py (as root, inside them) builds
+    the view from the plan and starts setpriv, which drops to uid and executes the child."""
     seen = view(program, tree, out, uid)
     plan = {"root": str(root), "tmp_mb": limits.tmp_mb, "cwd": "/tmp", "ro": seen.ro,
             "rw": seen.rw, "links": seen.links}
-    return [shutil.which("unshare"), *UNSHARE, interpreter(), "-I", "-S", "-B", str(JAIL),
-            json.dumps(plan), "--", *seen.argv]
+    return [shutil.which("unshare"), *UNSHARE, interpreter(), "-I", "-S", "-B", "-c",
+            JAIL.read_text(encoding="utf-8"), *seen.argv], json.dumps(plan)
 
 
 def _env(home):
@@ -355,6 +358,7 @@ def _plain_command(program, tree, out):
 
 def _preexec(limits, group, uid):
     def apply():
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a grader killed takes its child along
         if group is not None:
             group.join()
         else:
@@ -409,8 +413,8 @@ def _command(level_name, program, tree, out, limits):
         if uid is None:
             raise SandboxError("sandbox: the unshare level needs a grader running as root")
         with tempfile.TemporaryDirectory(prefix="handgrad-jail-") as root:
-            yield (lambda fd: _jail_command(program, tree, out, limits, uid, root)), \
-                _env("/home"), uid
+            cmd, plan = _jail_command(program, tree, out, limits, uid, root)
+            yield (lambda fd: cmd), {**_env("/home"), "HANDGRAD_JAIL": plan}, uid
     else:
         yield (lambda fd: _plain_command(program, tree, out)), _env(str(out)), uid
 

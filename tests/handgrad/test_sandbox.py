@@ -2,6 +2,7 @@
 
 import os
 import socket
+import subprocess
 import sys
 import textwrap
 import time
@@ -302,3 +303,27 @@ def test_an_array_header_that_lies_about_its_size_is_refused(tmp_path):
     np.savez(tmp_path / "text.npz", dx=np.array(["not a number"]))
     assert sandbox.read_arrays(tmp_path, "bomb.npz") is None
     assert sandbox.read_arrays(tmp_path, "text.npz") is None
+
+
+@pytest.mark.parametrize("level", [*_isolating(), "none"])
+def test_a_killed_grader_takes_its_child_along(tmp_path, level):
+    """SIGKILL to the grader (no finally runs): the child dies with it, at every level."""
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "child.py").write_text(
+        "import sys, time\nfrom pathlib import Path\ntime.sleep(3)\n"
+        "(Path(sys.argv[2]) / 'late').write_text('the child lived on')\n")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "out").mkdir()
+    grader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        from pathlib import Path
+        from handgrad.coursework import sandbox
+        folder = Path({str(tmp_path)!r})
+        sandbox.run(folder / "program", folder / "tree", folder / "out",
+                    sandbox.Limits(wall=30), {level!r})
+    """)])
+    time.sleep(1.5)
+    grader.kill()
+    grader.wait()
+    time.sleep(3)
+    assert not (tmp_path / "out" / "late").exists()
