@@ -149,17 +149,33 @@ def _added(src, known):
     return out
 
 
-def disable(course, blank, tree):
-    """Make every forbidden function and class of the blank's tree raise when called."""
-    names = Rule.of(course.forbid.get(blank, ())).names
+def disable(course, blanks, tree):
+    """Make every function and class that one of blanks may not reach raise when called in
+    tree (a blank's isolated tree: that blank alone; the full pass's tree: every graded blank)."""
+    names = disabled(course, blanks)
     for package in course.packages:
         for path in sorted((Path(tree) / package).rglob("*.py")):
             text = path.read_text(encoding="utf-8", errors="replace")
             if any(name in text for name in names):
-                rewritten = _disabled(text, names, blank)
+                rewritten = _disabled(text, names)
                 if rewritten != text:  # a new file: the tree's files are shared hard links
                     path.unlink()
                     path.write_text(rewritten, encoding="utf-8")
+
+
+def disabled(course, blanks):
+    """{name: the first of blanks that may not reach it}: what disable(course, blanks, tree)
+    makes raise, and the blank its message names."""
+    names = {}
+    for blank in sorted(blanks, reverse=True):
+        names.update(dict.fromkeys(Rule.of(course.forbid.get(blank, ())).names, blank))
+    return names
+
+
+def reached(texts, names):
+    """Whether texts (a test's verdicts) show a call to one of names' disabled bodies."""
+    return any(f"forbidden: {name} may not be called " in text
+               for name in names for text in texts)
 
 
 def disabled_message(name, blank):
@@ -174,9 +190,9 @@ def messages(course):
                      for name in Rule.of(entries).names)
 
 
-def _disabled(text, names, blank):
+def _disabled(text, names):
     """text with the bodies of its top-level defs (and methods of classes) named in names
-    replaced by a raise; line numbers kept."""
+    ({name: blank}) replaced by a raise naming the blank; line numbers kept."""
     try:
         module = ast.parse(text)
     except SyntaxError:
@@ -196,7 +212,7 @@ def _disabled(text, names, blank):
         first = node.body[0]
         start, end = offset(first.lineno, first.col_offset), offset(node.end_lineno,
                                                                     node.end_col_offset)
-        message = disabled_message(name, blank)
+        message = disabled_message(name, names[name])
         text = (text[:start] + f"raise RuntimeError({message!r})"
                 + "\n" * (node.end_lineno - first.lineno) + text[end:])
     return text
@@ -206,7 +222,7 @@ def enforce(course, blank, tree, pristine=None, shared=None):
     """Scan the student's code of the blank in its isolated tree (see scan), then disable
     the forbidden functions there; return the violations found in the source."""
     found = scan(course, blank, tree, pristine=pristine, shared=shared)
-    disable(course, blank, tree)
+    disable(course, [blank], tree)
     return found
 
 

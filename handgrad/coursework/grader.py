@@ -311,7 +311,11 @@ def selected_tests(course, blanks=None):
 
 
 def grade_submission(context, submission, use_splice=False, jobs=None, blanks=None):
-    """Return (entries, note) for one submission, with a prepared Context."""
+    """Return (entries, note) for one submission, with a prepared Context.
+
+    The full pass first: every selected test in one child on the student's own tree;
+    then each blank it does not settle in that blank's isolated tree (see _again).
+    """
     course = context.course
     chosen = selected_tests(course, blanks)
     tests = [t for _, t in chosen]
@@ -329,25 +333,33 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         by_blank = {}
         for index, test in chosen:
             by_blank.setdefault(test.blank, []).append(index)
-
+        whole = isolate.full_tree(course, own, tmp / "full", blanks)
         # A tree that holds other blanks' solution code shows nothing free-form of the child's.
         files = frozenset(context.files) if isolation.isolated else None
 
-        def run(item):  # the blank's tree is made here, while other blanks' children run
-            number, (blank, indices) = item
-            tree = make(blank, tmp / "isolated" / f"blank-{blanks.index(blank)}")
-            return _grade_blank(context, indices, tree, tmp / f"out-{number}", deadline, files,
-                                hung)
+        def alone(blank):
+            number = blanks.index(blank)
+            return _grade_tests(context, by_blank[blank], isolation.trees[blank],
+                                tmp / f"out-{number}", deadline, files, hung)
 
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-            found = list(pool.map(run, enumerate(by_blank.items())))
-        verdicts = {index: v for part, _ in found for index, v in part.items()}
+            running = pool.submit(_grade_tests, context, [i for i, _ in chosen], whole,
+                                  tmp / "out-full", deadline, None, hung)
+            for number, blank in enumerate(blanks):  # every blank's forbid scan, meanwhile
+                make(blank, tmp / "isolated" / f"blank-{number}")
+            first = running.result()
+            again = _again(course, by_blank, first.verdicts, isolation, hung)
+            passes = [first, *pool.map(alone, again)]
+        verdicts = {}
+        for one in passes:  # a blank graded again replaces its verdicts of the full pass
+            verdicts.update(one.verdicts)
         entries = [e for index, test in chosen for e in
                    _entries(test, forbid.overrule(test, verdicts[index], isolation.forbidden))]
         broken = _import_note(entries)
-        if broken and files is not None:
-            broken = _own_import_error(context, own, tmp / "own", deadline) or broken
-    shown = "" if isolation.isolated else _shown_output([output for _, output in found])
+        if broken and files is not None and first.import_error:
+            broken = f"The submission does not import:\n{first.import_error}"
+        notes.append(isolate.note(isolation, again, sum(one.children for one in passes)))
+    shown = "" if isolation.isolated else _shown_output([one.output for one in passes])
     return entries, "\n".join(n for n in [*notes, broken, shown] if n)
 
 
@@ -361,40 +373,55 @@ def _trees(context, submission, tmp, use_splice, tests):
         taken = splice(course, tree, tmp / "spliced")
         tree = tmp / "spliced"
         notes.append(f"Spliced the code of {len(taken)} of {len(course.blanks)} blanks.")
-    planned = isolate.plan(course, tree, tests, context.pristine)
-    return tree, planned, [*notes, isolate.note(planned[0])]
+    return tree, isolate.plan(course, tree, tests, context.pristine), notes
 
 
-def _own_import_error(context, tree, out, deadline):
-    """Why the student's own tree (every blank theirs, no solution code in it, so any text
-    of the child's may be shown) does not import, or '' when it does."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return ""
-    out.mkdir(mode=0o700)
-    _write_job(out, context, [], numeric=False, modules=context.course.tests)
-    limits = sandbox.Limits(wall=min(left, context.course.timeout),
-                            memory_mb=context.course.memory_mb)
-    sandbox.run(context.program, tree, out, limits, context.level)
-    failure = sandbox.read_json(out, "import.json")
-    if not isinstance(failure, dict):
-        return ""
-    text = checks.raised(_plain_paths(failure.get("error"), tree))[1]
-    return f"The submission does not import:\n{_clean(text, tree)}"
+def _again(course, by_blank, verdicts, isolation, hung):
+    """The blanks to grade in their own isolated trees after the full pass (verdicts).
+
+    A blank all of whose tests passed there is settled: its points come from the student's
+    own code computing the right arrays. A tree that hung at import settles every blank:
+    import-time code lies outside the blanks, the same in every tree. With no guards every
+    tree is the submission as it is, so a blank is graded again only when it reached a
+    function the full pass disabled for another blank's sake (its own tree leaves it be).
+    """
+    def passed(blank):
+        return all(o == "passed" for i in by_blank[blank] for o, _ in verdicts[i].values())
+
+    if hung.is_set():
+        return []
+    if isolation.isolated:
+        return [blank for blank in by_blank if not passed(blank)]
+    others = forbid.disabled(course, by_blank)
+    return [blank for blank in by_blank if not passed(blank) and forbid.reached(
+        [t for i in by_blank[blank] for _, t in verdicts[i].values()],
+        others.keys() - forbid.disabled(course, [blank]).keys())]
 
 
-def _grade_blank(context, indices, tree, out_root, deadline, files, hung):
-    """Run one blank's tests in as few sandboxed children as it takes; judge each here.
+@dataclass
+class _Pass:
+    """What the children of one tree gave: verdicts and output, and what it cost."""
+
+    verdicts: dict = field(default_factory=dict)  # test index -> {output: (outcome, text)}
+    output: str = ""               # the children's output, the grader's paths replaced
+    import_error: str = ""         # why the tree does not import ('' when it does)
+    children: int = 0              # sandboxed processes started
+
+
+def _grade_tests(context, indices, tree, out_root, deadline, files, hung):
+    """Run the tests at indices on tree in as few sandboxed children as it takes; judge each
+    here. Returns a _Pass.
 
     A child that stops in the middle (a timeout, a crash, os._exit) costs the test
-    it was running; the tests after it run in a fresh child. A child killed while
-    importing sets hung: what runs at import is the code outside the blanks, the
-    same in every tree, so the blanks not yet run are not run at all (one timeout
-    for a tree that cannot import, not one per blank). Returns
-    ({index: verdicts}, the children's output).
+    it was running; the tests after it run in a fresh child, but for the other tests of
+    a blank whose test timed out: they are not run ("timed out", one timeout per blank
+    that hangs, not one per test). A child killed while importing sets hung: what runs
+    at import is the code outside the blanks, the same in every tree, so the tests not
+    yet run are not run at all (one timeout for a tree that cannot import).
+    files: None for the student's own tree, else the course's files (see checks.raised).
     """
-    course, pending, verdicts, output = context.course, list(indices), {}, []
-    attempt = 0
+    course, pending, result, output = context.course, list(indices), _Pass(), []
+    verdicts = result.verdicts
     while pending:
         left = deadline - time.monotonic()
         why = (f"not run: the submission hung while importing (killed after "
@@ -404,17 +431,19 @@ def _grade_blank(context, indices, tree, out_root, deadline, files, hung):
             verdicts.update({i: _same_for_all(course.tests[i], "timed out", why)
                              for i in pending})
             break
-        out = out_root.with_name(f"{out_root.name}-{attempt}")
+        out = out_root.with_name(f"{out_root.name}-{result.children}")
         out.mkdir(mode=0o700)
         _write_job(out, context, pending, numeric=True)
         limits = sandbox.Limits(wall=min(left, course.timeout * (len(pending) + 1)),
                                 stage=course.timeout, memory_mb=course.memory_mb)
         run = sandbox.run(context.program, tree, out, limits, context.level)
+        result.children += 1
         output.append(_clean(run.output, tree))
         failure = sandbox.read_json(out, "import.json")
         if isinstance(failure, dict):
             text = checks.raised(_plain_paths(failure.get("error"), tree), files)[1]
-            why = f"the submission does not import:\n{_clean(text, tree)}"
+            result.import_error = _clean(text, tree)
+            why = f"the submission does not import:\n{result.import_error}"
             verdicts.update({i: _same_for_all(course.tests[i], "error", why) for i in pending})
             break
         for index in list(pending):
@@ -430,20 +459,31 @@ def _grade_blank(context, indices, tree, out_root, deadline, files, hung):
             break
         started = [b.removeprefix("start ").strip() for b in run.beats if b.startswith("start ")]
         current = next((i for i in pending if started and str(i) == started[-1]), None)
-        why = _stopped(run, course, current is None)
         if run.timed_out and current is None:
             hung.set()
         stopped = [current] if current is not None else list(pending)
         outcome = "timed out" if run.timed_out else "error"
-        verdicts.update({i: _same_for_all(course.tests[i], outcome, why) for i in stopped})
+        verdicts.update({i: _same_for_all(course.tests[i], outcome,
+                                          _stopped(run, course, current is None))
+                         for i in stopped})
+        blank = course.tests[current].blank if current is not None else ""
+        if run.timed_out and blank:
+            rest = [i for i in pending if i != current and course.tests[i].blank == blank]
+            why = (f"not run: an earlier test of this blank was killed after "
+                   f"{course.timeout:g} s without progress")
+            verdicts.update({i: _same_for_all(course.tests[i], "timed out", why) for i in rest})
+            stopped += rest
         pending = [i for i in pending if i not in stopped]
-        attempt += 1
-    return verdicts, "".join(output)
+    result.output = "".join(output)
+    return result
 
 
 def _stopped(run, course, at_import):
     """Why a child stopped before writing a test's results."""
     where = "while importing the submission" if at_import else "during this test"
+    if run.timed_out and at_import:
+        return f"the submission hung while importing (killed after {course.timeout:g} s " \
+               "without progress)"
     if run.timed_out:
         return f"killed after {course.timeout:g} s without progress {where}"
     if run.memory_hit:

@@ -128,15 +128,29 @@ def plan(course, tree, tests=None, pristine=None):
     return result, sorted({t.blank for t in tests or course.tests}), make
 
 
-def note(isolation):
-    """The visible line that says which blanks were graded in isolation."""
+def full_tree(course, tree, dest, blanks):
+    """Write the full pass's tree into dest and return it: a copy of tree with every blank the
+    student's (no solution code at all), where what any of blanks may not reach is disabled."""
+    _copy(tree, dest)
+    forbid.disable(course, [blank for blank in blanks if blank], dest)
+    return dest
+
+
+def note(isolation, again, processes):
+    """The visible lines that say how the blanks were graded: again, the blanks graded in
+    their own trees after the full pass; processes, the sandboxed children started."""
     if not isolation.isolated:
-        return ("No blank was isolated: the submission holds none of the release's "
-                "'BEGIN YOUR CODE' guards, so every test ran on its code as it is.")
-    lines = [f"Each blank was graded with the solution's code in every other blank "
-             f"({len(isolation.isolated)} isolated: {', '.join(isolation.isolated)})."]
+        lines = ["No blank was isolated: the submission holds none of the release's "
+                 "'BEGIN YOUR CODE' guards, so every test ran on its code as it is."]
+    else:
+        lines = ["Every test ran first on the submission as it is; a blank that passed all "
+                 "its tests there keeps those results."]
+        if again:
+            lines.append(f"Those that did not were graded again, each with the solution's code "
+                         f"in every other blank ({len(again)} isolated: {', '.join(again)}).")
     if isolation.missing:
         gone = ", ".join(f"{b} ({rel})" for b, rel in sorted(isolation.missing.items()))
         lines.append(f"Not isolated, their guards are missing from the submission: {gone}; "
                      "their code ran in the other blanks' tests too.")
+    lines.append(f"{processes} sandboxed test process{'es' if processes != 1 else ''} in all.")
     return "\n".join(lines)

@@ -45,7 +45,9 @@ def test_each_blank_keeps_only_its_own_code(course_and_student, tmp_path):
     assert (student / LIB).read_text() == before
     assert iso.isolated == TOY_BLANKS
     assert iso.missing == {}
-    assert "(4 isolated: affine_backward, relu_backward" in isolate.note(iso)
+    note = isolate.note(iso, ["relu_backward"], 2)
+    assert "(1 isolated: relu_backward)" in note
+    assert note.endswith("2 sandboxed test processes in all.")
 
 
 def test_isolated_trees_are_deterministic(course_and_student, tmp_path):
@@ -76,7 +78,7 @@ def test_deleted_guards_are_named_in_the_note(course_and_student, tmp_path):
     iso = isolate.build_trees(course, student, tmp_path / "iso")
     assert iso.missing == {"relu_backward": LIB}
     assert "dx = dout * 7  # mine" in (iso.trees["affine_backward"] / LIB).read_text()
-    assert f"guards are missing from the submission: relu_backward ({LIB})" in isolate.note(iso)
+    assert f"guards are missing from the submission: relu_backward ({LIB})" in isolate.note(iso, [], 1)
 
 
 def test_a_tree_without_guards_is_graded_as_it_is(tmp_path):
@@ -84,7 +86,7 @@ def test_a_tree_without_guards_is_graded_as_it_is(tmp_path):
     iso = isolate.build_trees(course, course.root, tmp_path / "iso")
     assert iso.isolated == []
     assert (iso.trees["relu_backward"] / LIB).read_text() == (course.root / LIB).read_text()
-    assert isolate.note(iso).startswith("No blank was isolated")
+    assert isolate.note(iso, [], 1).startswith("No blank was isolated")
 
 
 def test_files_are_hard_linked_and_blank_files_replaced(course_and_student, tmp_path):
