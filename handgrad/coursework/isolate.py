@@ -147,7 +147,8 @@ def note(isolation, again, processes):
                  "its tests there keeps those results."]
         if again:
             lines.append(f"Those that did not were graded again, each with the solution's code "
-                         f"in every other blank ({len(again)} isolated: {', '.join(again)}).")
+                         f"in every other blank ({len(again)} isolated: "
+                         f"{', '.join(sorted(again))}).")
     if isolation.missing:
         gone = ", ".join(f"{b} ({rel})" for b, rel in sorted(isolation.missing.items()))
         lines.append(f"Not isolated, their guards are missing from the submission: {gone}; "

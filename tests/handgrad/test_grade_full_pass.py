@@ -1,0 +1,244 @@
+"""The full pass: every test first in one sandboxed child on the student's own tree, then
+only the blanks it does not settle in their isolated trees (real sandbox, no mocks).
+
+The course is the example course with two additions: affine_relu_backward, a blank that
+calls two others (affine_backward, relu_backward), and relu_grad, a released function that
+computes relu_backward's answer (forbidden to it, reachable through the dict GRADS). And
+softmax_loss may not reach sgd_momentum (a rule for the tests' sake): a blank forbidden to
+another blank, which the full pass (it disables what any blank may not reach) cannot settle.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handgrad.coursework import build, example, grader, isolate, markers, spec
+from handgrad.coursework.reach import Rule
+
+LIB = "toylib/__init__.py"
+ROOT = Path(__file__).resolve().parents[2]
+ADDED = '''
+
+def affine_relu_forward(x, w, b):
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+
+
+def affine_relu_backward(dout, cache):
+    fc_cache, relu_cache = cache
+    # BEGIN SOLUTION affine_relu_backward
+    da = relu_backward(dout, relu_cache)
+    dx, dw, db = affine_backward(da, fc_cache)
+    # END SOLUTION
+    return dx, dw, db
+
+
+def relu_grad(dout, cache):
+    return dout * (cache > 0)
+
+
+GRADS = {"relu": relu_grad}
+'''
+SPEC = '''
+[[tests]]
+name = "affine_relu_backward"
+blank = "affine_relu_backward"
+kind = "layer"
+forward = "toylib:affine_relu_forward"
+backward = "toylib:affine_relu_backward"
+inputs = ["randn(4, 3)", "randn(3, 5)", "randn(5)"]
+grads = ["dx", "dw", "db"]
+points = { dx = 1, dw = 1, db = 1 }
+
+[forbid]
+relu_backward = ["relu_grad"]
+softmax_loss = ["sgd_momentum"]
+'''
+TIMEOUT = 4  # seconds per test in the course copy the hanging submission is graded with
+
+
+def _course(root, timeout=20):
+    root = example.write(root)
+    (root / LIB).write_text((root / LIB).read_text() + ADDED)
+    toml = root / "coursework.toml"
+    text = toml.read_text().replace("affine_backward = { file",
+                                    'affine_relu_backward = { file = "toylib/__init__.py" }\n'
+                                    "affine_backward = { file", 1)
+    toml.write_text(text.replace("timeout = 20", f"timeout = {timeout}\nbudget = 600") + SPEC)
+    return root
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """(the prepared grader Context, the release folder) of the course above."""
+    base = tmp_path_factory.mktemp("full-pass")
+    root = _course(base / "course")
+    build.write(build.build(spec.load(root)), base / "release")
+    with grader.prepare(root) as context:
+        yield context, base / "release"
+
+
+def _solved(course, release, dest, **bodies):
+    """The release with the solution in every guard but those given as blank=code."""
+    tree = shutil.copytree(release, dest)
+    answers = {b.id: b.body for b in markers.find_blocks((course.root / LIB).read_text(), LIB)}
+    answers |= {blank: [line + "\n" for line in code.split("\n")]
+                for blank, code in bodies.items()}
+    (tree / LIB).write_text(markers.splice((release / LIB).read_text(), answers, LIB)[0])
+    return tree
+
+
+def _graded(context, submission, **options):
+    """({test: (outcome, output)}, score, note, sandboxed processes started)."""
+    entries, note = grader.grade_submission(context, submission, **options)
+    processes = int(re.search(r"(\d+) sandboxed test process", note)[1])
+    return ({e.name: (e.outcome, e.output) for e in entries}, sum(e.score for e in entries),
+            note, processes)
+
+
+def _lost(outcomes):
+    return {name for name, (outcome, _) in outcomes.items() if outcome != "passed"}
+
+
+def _forbidden_to_others(course):
+    """The blanks some other blank may not reach: the full pass disables them."""
+    names = {n for entries in course.forbid.values() for n in Rule.of(entries).names}
+    return sorted(b for b in course.blanks if b in names)
+
+
+def test_a_right_submission_takes_one_pass_and_the_blanks_forbidden_to_others(toy, tmp_path):
+    context, release = toy
+    course = context.course
+    assert _forbidden_to_others(course) == ["sgd_momentum"]
+    tree = _solved(course, release, tmp_path / "right")
+    outcomes, score, note, processes = _graded(context, tree, jobs=2)
+    assert _lost(outcomes) == set()
+    assert score == sum(t.max_score for t in course.tests) == 18
+    assert processes == 1 + len(_forbidden_to_others(course)) < len(course.blanks)
+    assert "(1 isolated: sgd_momentum)" in note
+    outcomes, score, note, processes = _graded(context, tree, blanks=["relu_backward"])
+    assert processes == 1
+    assert sorted(outcomes) == ["relu_backward at the kink: dx", "relu_backward public example: dx",
+                                "relu_backward: dx"]
+    assert score == 4
+    assert "isolated:" not in note
+
+
+def test_a_wrong_blank_is_graded_in_isolation_and_its_dependents_score(toy, tmp_path):
+    context, release = toy
+    tree = _solved(context.course, release, tmp_path / "wrong",
+                   affine_backward="    dx = dout @ w.T\n    dw = x.T @ dout\n"
+                                   "    db = 2 * dout.sum(axis=0)")
+    outcomes, score, note, processes = _graded(context, tree)
+    assert _lost(outcomes) == {"affine_backward: db"}
+    assert "differs from the solution" in outcomes["affine_backward: db"][1]
+    assert score == 17
+    assert "(3 isolated: affine_backward, affine_relu_backward, sgd_momentum)" in note
+    assert processes == 4
+
+
+def test_compensating_for_a_wrong_blank_earns_that_blank_nothing(toy, tmp_path):
+    """affine_relu_backward halves the db of a doubled affine_backward: with the student's
+    own affine_backward it computes the right arrays (the full pass settles it), while
+    affine_backward, called directly by its own tests, still loses its point."""
+    context, release = toy
+    tree = _solved(context.course, release, tmp_path / "compensates",
+                   affine_backward="    dx = dout @ w.T\n    dw = x.T @ dout\n"
+                                   "    db = 2 * dout.sum(axis=0)",
+                   affine_relu_backward="    da = relu_backward(dout, relu_cache)\n"
+                                        "    dx, dw, db = affine_backward(da, fc_cache)\n"
+                                        "    db = db / 2")
+    outcomes, score, note, processes = _graded(context, tree)
+    assert _lost(outcomes) == {"affine_backward: db"}
+    assert score == 17
+    assert "(2 isolated: affine_backward, sgd_momentum)" in note
+    assert processes == 3
+
+
+def test_a_syntax_error_costs_only_its_blank(toy, tmp_path):
+    """The full pass cannot import the tree: every blank is graded in its own tree, where
+    only relu_backward's holds the error; the note gives the student's own import error."""
+    context, release = toy
+    tree = _solved(context.course, release, tmp_path / "syntax",
+                   relu_backward="    dx = (dout * 7")
+    outcomes, score, note, processes = _graded(context, tree)
+    assert _lost(outcomes) == {name for name in outcomes if name.startswith("relu_backward")}
+    assert {outcomes[name][0] for name in _lost(outcomes)} == {"error"}
+    assert score == 18 - 4
+    assert "The submission does not import:\nimport raised SyntaxError" in note
+    assert processes == 1 + len({t.blank for t in context.course.tests})
+
+
+def test_a_blank_reaching_a_forbidden_function_at_run_time_still_fails(toy, tmp_path):
+    """relu_backward calls relu_grad through a dict, by a computed key (no static check
+    sees it): disabled in the full pass (for every blank) and in its own tree."""
+    context, release = toy
+    tree = _solved(context.course, release, tmp_path / "cheat",
+                   relu_backward="    return GRADS['re' + 'lu'](dout, cache)")
+    outcomes, score, note, processes = _graded(context, tree)
+    relu = {name for name in outcomes if name.startswith("relu_backward")}
+    assert _lost(outcomes) == relu
+    assert all("forbidden: relu_grad may not be called from the blank relu_backward"
+               in outcomes[name][1] for name in relu)
+    assert score == 18 - 4
+    assert "(3 isolated: affine_relu_backward, relu_backward, sgd_momentum)" in note
+    assert processes == 4
+
+
+def test_a_hanging_blank_costs_one_timeout_in_its_own_tree(tmp_path):
+    """softmax_loss loops forever: in the full pass its first test is killed and its other
+    test not run; in its own tree the same, the second test not run, with the reason."""
+    root = _course(tmp_path / "course", timeout=TIMEOUT)
+    build.write(build.build(spec.load(root)), tmp_path / "release")
+    with grader.prepare(root) as context:
+        tree = _solved(context.course, tmp_path / "release", tmp_path / "hangs",
+                       softmax_loss="    while True:\n        pass")
+        outcomes, score, note, processes = _graded(context, tree)
+    assert _lost(outcomes) == {"softmax_loss: loss", "softmax_loss: dx",
+                               "softmax_loss at 1e4: loss"}
+    first, second = outcomes["softmax_loss: dx"], outcomes["softmax_loss at 1e4: loss"]
+    assert first == ("timed out", f"killed after {TIMEOUT} s without progress during this test")
+    assert second == ("timed out", "not run: an earlier test of this blank was killed after "
+                                   f"{TIMEOUT} s without progress")
+    assert score == 18 - 4
+    assert "(2 isolated: sgd_momentum, softmax_loss)" in note
+    # The full pass: killed at softmax_loss, then a fresh child for the tests after it;
+    # softmax_loss's own tree: one child, killed; sgd_momentum's tree.
+    assert processes == 4
+
+
+def test_no_guards_means_the_full_pass_alone(toy, tmp_path):
+    """The solution tree (no guards): one pass, and sgd_momentum again in its own tree, where
+    it is not disabled (the full pass disables it for softmax_loss's sake). An empty folder:
+    one child, which cannot import."""
+    context, _ = toy
+    outcomes, score, note, processes = _graded(context, context.course.root)
+    assert _lost(outcomes) == set()
+    assert processes == 2
+    assert note.startswith("No blank was isolated")
+    (tmp_path / "empty").mkdir()
+    outcomes, score, note, processes = _graded(context, tmp_path / "empty")
+    assert score == 0
+    assert {outcome for outcome, _ in outcomes.values()} == {"error"}
+    assert processes == 1
+    assert "No module named 'toylib'" in note
+
+
+def test_the_real_course_right_submission_takes_a_handful_of_processes(tmp_path):
+    """This repository's course, the solution typed into the release: full marks from one
+    full pass plus the blanks forbidden to other blanks (batchnorm's two backwards)."""
+    course = spec.load(ROOT)
+    build.write(build.build(course), tmp_path / "release")
+    tree = shutil.copytree(tmp_path / "release", tmp_path / "right")
+    for rel, bodies in isolate.solution_blocks(course).items():
+        (tree / rel).write_text(markers.splice((tree / rel).read_text(), bodies, rel)[0])
+    with grader.prepare(ROOT) as context:
+        outcomes, score, note, processes = _graded(context, tree, jobs=2)
+    assert _lost(outcomes) == set()
+    assert score == sum(t.max_score for t in course.tests if t.kind != "pytest")
+    assert _forbidden_to_others(course) == ["batchnorm_backward", "batchnorm_backward_alt"]
+    assert processes == 1 + len(_forbidden_to_others(course))
+    assert "(2 isolated: batchnorm_backward, batchnorm_backward_alt)" in note
