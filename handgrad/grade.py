@@ -20,9 +20,11 @@ def parse(argv):
     p.add_argument("--solution", metavar="DIR", help="the course root with coursework.toml "
                    "(default: the nearest one above the current folder, else this repository)")
     p.add_argument("--splice", action="store_true", help="grade only the code inside each "
-                   "blank's guards, put into the pristine release (either way, each blank is "
-                   "graded with the solution's code in every other blank)")
-    p.add_argument("--jobs", type=int, help="blanks graded at once (default: CPU count)")
+                   "blank's guards, put into the pristine release (either way, a blank with a "
+                   "test that fails on the submission as it is gets graded again with the "
+                   "solution's code in every other blank)")
+    p.add_argument("--jobs", type=int, help="blanks graded at once in their own trees, after "
+                   "the full pass (default: CPU count)")
     p.add_argument("--single", action="store_true",
                    help="take SUBMISSION as one submission even when it looks like a class "
                         "(a folder of submissions or a Gradescope export: see handgrad grade "

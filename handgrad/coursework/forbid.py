@@ -28,7 +28,10 @@ modules or run code either, and a violation there costs every blank.
 Run time (`disable`): in the blank's tree the bodies of the forbidden functions
 (and every method of a forbidden class) are replaced by a raise that names them,
 so a call by any route the source does not show (a computed key into a dict of
-the library, say) fails inside that blank's tests.
+the library, say) fails inside that blank's tests. In the full pass's tree, where
+every graded blank's tests run, what ANY of them may not reach is disabled: a
+blank that is itself forbidden to another (batchnorm_backward_alt) fails there
+and is graded in its own tree.
 """
 
 import ast

@@ -8,12 +8,30 @@
 the solution's outputs once (cached by a hash of the solution's files), in a
 sandboxed process that runs no student code. `grade_submission` makes the
 grader's own copy of the submission (links and special files refused, zips
-within limits), one isolated tree per blank (isolate.py: the solution's code in
-every other blank, so one wrong blank costs only its own tests), and runs ONE
-sandboxed child per blank's tree that runs that blank's tests in sequence
-(child.py). The child hands back arrays and plain values; checks.judge turns
-them into verdicts and points here, in the grader's process. Nothing the child
-prints, forks, exits with or writes elsewhere decides a score.
+within limits), then grades it in two steps:
+
+1. The full pass: ONE sandboxed child runs every selected test in sequence
+   (child.py) on the student's own tree, every blank the student's and no
+   solution code in it, where every function that any graded blank may not
+   reach is disabled (forbid.py). A blank all of whose tests pass there is
+   settled: its points come from the student's own code computing the right
+   arrays.
+2. Every other blank is graded as before the full pass existed: ONE child per
+   blank on its isolated tree (isolate.py: the solution's code in every other
+   blank, so one wrong blank costs only its own tests). A tree that does not
+   import in the full pass sends every blank here (a syntax error costs only
+   its blank); one that hangs at import settles every blank as timed out
+   (import-time code lies outside the blanks). A submission without guards
+   has no isolated trees: its full pass stands, but for a blank that reached a
+   function disabled there only for another blank's sake.
+
+Every blank's isolated tree is made either way, for its static forbid scan. In
+any child, a test that crashes or times out costs itself and the rest run in a
+fresh child, but for the other tests of a blank whose test timed out: those are
+not run (one timeout per hanging blank, not one per test). The child hands back
+arrays and plain values; checks.judge turns them into verdicts and points here,
+in the grader's process. Nothing the child prints, forks, exits with or writes
+elsewhere decides a score.
 """
 
 import hashlib
@@ -288,7 +306,7 @@ def _reference(context):
 def grade(submission, solution, use_splice=False, jobs=None, sandbox="auto", blanks=None):
     """Return (entries, note) for a submission; a broken submission scores 0 with the reason.
 
-    jobs: how many blanks are graded at once (default: the number of CPUs);
+    jobs: how many blanks are graded at once in their own trees (default: the number of CPUs);
     sandbox: auto, bubblewrap, unshare or none; blanks: grade only these blanks' tests.
     """
     with prepare(solution, sandbox) as context:

@@ -11,6 +11,10 @@ the isolated tree is the release with this one blank of the student's.
 
 A blank whose guards the student deleted cannot be swapped out: its own code
 then runs in the other blanks' trees, and `Isolation.missing` says so.
+
+The grader runs a blank's tree only when the full pass (`full_tree`: the
+submission as it is, with no solution code) did not settle the blank; it
+makes every blank's tree anyway, for the blank's forbid scan.
 """
 
 import os
