@@ -402,18 +402,23 @@ def _again(course, by_blank, verdicts, isolation, hung):
     import-time code lies outside the blanks, the same in every tree. With no guards every
     tree is the submission as it is, so a blank is graded again only when it reached a
     function the full pass disabled for another blank's sake (its own tree leaves it be).
+    Blanks with a test that timed out come last, so that what hangs does not spend the
+    others' time budget.
     """
-    def passed(blank):
-        return all(o == "passed" for i in by_blank[blank] for o, _ in verdicts[i].values())
+    def outcomes(blank):
+        return {o for i in by_blank[blank] for o, _ in verdicts[i].values()}
+
+    def texts(blank):
+        return [t for i in by_blank[blank] for _, t in verdicts[i].values()]
 
     if hung.is_set():
         return []
-    if isolation.isolated:
-        return [blank for blank in by_blank if not passed(blank)]
-    others = forbid.disabled(course, by_blank)
-    return [blank for blank in by_blank if not passed(blank) and forbid.reached(
-        [t for i in by_blank[blank] for _, t in verdicts[i].values()],
-        others.keys() - forbid.disabled(course, [blank]).keys())]
+    again = [blank for blank in by_blank if outcomes(blank) != {"passed"}]
+    if not isolation.isolated:
+        every = forbid.disabled(course, by_blank).keys()
+        again = [blank for blank in again if forbid.reached(
+            texts(blank), every - forbid.disabled(course, [blank]).keys())]
+    return sorted(again, key=lambda blank: "timed out" in outcomes(blank))
 
 
 @dataclass

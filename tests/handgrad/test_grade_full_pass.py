@@ -10,6 +10,7 @@ another blank, which the full pass (it disables what any blank may not reach) ca
 
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,19 @@ def test_the_real_course_right_submission_takes_a_handful_of_processes(tmp_path)
     assert _forbidden_to_others(course) == ["batchnorm_backward", "batchnorm_backward_alt"]
     assert processes == 1 + len(_forbidden_to_others(course))
     assert "(2 isolated: batchnorm_backward, batchnorm_backward_alt)" in note
+
+
+def test_blanks_that_timed_out_are_graded_again_last(toy):
+    """What hangs must not spend the time budget of the blanks graded after it."""
+    course = toy[0].course
+    by_blank = {"relu_backward": [1], "affine_backward": [0], "softmax_loss": [2],
+                "sgd_momentum": [3]}
+    verdicts = {0: {"dx": ("failed", "dx differs")}, 1: {"dx": ("timed out", "killed")},
+                2: {"loss": ("passed", ""), "dx": ("passed", "")},
+                3: {"next_w": ("error", "raised"), "velocity": ("passed", "")}}
+    guarded = isolate.Isolation(isolated=sorted(by_blank))
+    assert grader._again(course, by_blank, verdicts, guarded, threading.Event()) == \
+        ["affine_backward", "sgd_momentum", "relu_backward"]
+    hung = threading.Event()
+    hung.set()
+    assert grader._again(course, by_blank, verdicts, guarded, hung) == []
