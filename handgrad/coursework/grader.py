@@ -28,7 +28,10 @@ within limits), then grades it in two steps:
 Every blank's isolated tree is made either way, for its static forbid scan. In
 any child, a test that crashes or times out costs itself and the rest run in a
 fresh child, but for the other tests of a blank whose test timed out: those are
-not run (one timeout per hanging blank, not one per test). The child hands back
+not run (one timeout per hanging blank, not one per test). In the full pass of
+a submission with guards a timeout ends the pass: the tests not run yet are
+graded in their blanks' own trees (a hanging blank costs one timeout there,
+not one more per blank whose tests call it). The child hands back
 arrays and plain values; checks.judge turns them into verdicts and points here,
 in the grader's process. Nothing the child prints, forks, exits with or writes
 elsewhere decides a score.
@@ -362,7 +365,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
 
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             running = pool.submit(_grade_tests, context, [i for i, _ in chosen], whole,
-                                  tmp / "out-full", deadline, None, hung)
+                                  tmp / "out-full", deadline, None, hung,
+                                  bool(isolation.isolated))
             for number, blank in enumerate(blanks):  # every blank's forbid scan, meanwhile
                 make(blank, tmp / "isolated" / f"blank-{number}")
             first = running.result()
@@ -405,8 +409,9 @@ def _again(course, by_blank, verdicts, isolation, hung):
     Blanks with a test that timed out come last, so that what hangs does not spend the
     others' time budget.
     """
-    def outcomes(blank):
-        return {o for i in by_blank[blank] for o, _ in verdicts[i].values()}
+    def outcomes(blank):  # a test the full pass did not run has no verdict: not passed
+        return {o for i in by_blank[blank]
+                for o, _ in verdicts.get(i, {"": ("not run", "")}).values()}
 
     def texts(blank):
         return [t for i in by_blank[blank] for _, t in verdicts[i].values()]
@@ -431,7 +436,7 @@ class _Pass:
     children: int = 0              # sandboxed processes started
 
 
-def _grade_tests(context, indices, tree, out_root, deadline, files, hung):
+def _grade_tests(context, indices, tree, out_root, deadline, files, hung, stop=False):
     """Run the tests at indices on tree in as few sandboxed children as it takes; judge each
     here. Returns a _Pass.
 
@@ -442,6 +447,9 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung):
     at import is the code outside the blanks, the same in every tree, so the tests not
     yet run are not run at all (one timeout for a tree that cannot import).
     files: None for the student's own tree, else the course's files (see checks.raised).
+    stop: a timeout ends the run, the tests not run yet left without a verdict (the full
+    pass of a submission with guards: each blank's own tree grades them; a blank that
+    hangs would otherwise cost one timeout more per blank whose tests call it).
     """
     course, pending, result, output = context.course, list(indices), _Pass(), []
     verdicts = result.verdicts
@@ -496,7 +504,7 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung):
                    f"{course.timeout:g} s without progress")
             verdicts.update({i: _same_for_all(course.tests[i], "timed out", why) for i in rest})
             stopped += rest
-        pending = [i for i in pending if i not in stopped]
+        pending = [] if run.timed_out and stop else [i for i in pending if i not in stopped]
     result.output = "".join(output)
     return result
 
