@@ -64,6 +64,12 @@ MAX_MEMBERS = 10000
 MAX_UNPACKED = 256 * 2**20
 MAX_RATIO = 100
 SHOWN_OUTPUT = 2000  # characters of a child's output shown when no blank was isolated
+# CPython's ast module keeps its recursion depth in state that every thread shares: two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (seen here on 3.11). Whatever parses while grading (forbid's scans of the
+# trees, numpy's .npy headers, the input makers) holds this lock: a class is graded in
+# threads, and a submission's trees are made while its full pass runs.
+PARSING = threading.Lock()
 
 
 class SubmissionError(ValueError):
@@ -210,8 +216,9 @@ def prepare(solution, sandbox_level="auto", require_sandbox=False):
     shutil.copyfile(Path(__file__).with_name("child.py"), program / "child.py")
     shutil.copytree(Path(gradcheck.__file__).parent, program / "gradcheck",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    jobs = {index: job_entry(index, test) for index, test in enumerate(course.tests)
-            if test.kind != "pytest"}
+    with PARSING:
+        jobs = {index: job_entry(index, test) for index, test in enumerate(course.tests)
+                if test.kind != "pytest"}
     context = Context(course, level, program, jobs, files=tuple(_course_files(course.root)),
                       pristine=isolate.release_sources(course), folder=folder)
     try:
@@ -296,7 +303,8 @@ def _reference(context):
                 run.output[-3000:] or f"exit {run.returncode}"
             raise RuntimeError(f"the solution fails its own test {course.tests[index].name!r}: "
                                f"{why}")
-        reference[index] = sandbox.read_arrays(out, f"{index}.npz")
+        with PARSING:
+            reference[index] = sandbox.read_arrays(out, f"{index}.npz")
         if reference[index] is None:
             raise RuntimeError(f"the solution's outputs of {course.tests[index].name!r} are "
                                "not arrays of numbers")
@@ -343,8 +351,9 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
     with tempfile.TemporaryDirectory(prefix="handgrad-grade-") as tmp:
         tmp = Path(tmp)
         try:
-            own, (isolation, blanks, make), notes = _trees(context, submission, tmp,
-                                                           use_splice, tests)
+            with PARSING:
+                own, (isolation, blanks, make), notes = _trees(context, submission, tmp,
+                                                               use_splice, tests)
         except (SubmissionError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as err:
             why = f"the submission cannot be read: {err}"
             broken = [_entries(t, _same_for_all(t, "error", why)) for t in tests]
@@ -354,7 +363,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         by_blank = {}
         for index, test in chosen:
             by_blank.setdefault(test.blank, []).append(index)
-        whole = isolate.full_tree(course, own, tmp / "full", blanks)
+        with PARSING:
+            whole = isolate.full_tree(course, own, tmp / "full", blanks)
         # A tree that holds other blanks' solution code shows nothing free-form of the child's.
         files = frozenset(context.files) if isolation.isolated else None
 
@@ -368,7 +378,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
                                   tmp / "out-full", deadline, None, hung,
                                   bool(isolation.isolated))
             for number, blank in enumerate(blanks):  # every blank's forbid scan, meanwhile
-                make(blank, tmp / "isolated" / f"blank-{number}")
+                with PARSING:
+                    make(blank, tmp / "isolated" / f"blank-{number}")
             first = running.result()
             again = _again(course, by_blank, first.verdicts, isolation, hung)
             passes = [first, *pool.map(alone, again)]
@@ -480,7 +491,8 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, stop=F
         for index in list(pending):
             report = sandbox.read_json(out, f"{index}.json")
             if isinstance(report, dict):
-                got = sandbox.read_arrays(out, f"{index}.npz")
+                with PARSING:
+                    got = sandbox.read_arrays(out, f"{index}.npz")
                 report["stage"] = _plain_paths(report.get("stage"), tree)
                 found = checks.judge(course.tests[index], context.reference[index], got,
                                      report, files, forbid.messages(course))
