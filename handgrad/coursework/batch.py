@@ -182,10 +182,13 @@ def _worker_context(course_zip, digest, level):
     (its reference outputs computed in this worker's own sandbox)."""
     with _PREPARING:
         if (digest, level) not in _CONTEXTS:
-            folder = tempfile.TemporaryDirectory(prefix="handgrad-course-")
+            folder = tempfile.TemporaryDirectory(prefix="handgrad-course-")  # 0700: private
+            course = Path(folder.name) / "course"  # readable by a root grader's sandbox uid
+            course.mkdir()
+            course.chmod(0o755)
             with zipfile.ZipFile(io.BytesIO(course_zip)) as archive:
-                archive.extractall(folder.name)
-            _CONTEXTS[digest, level] = folder, grader.prepare(folder.name, level)
+                archive.extractall(course)
+            _CONTEXTS[digest, level] = folder, grader.prepare(course, level)
         return _CONTEXTS[digest, level][1]
 
 
