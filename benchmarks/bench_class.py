@@ -12,7 +12,8 @@ points), one submission in turn of each kind:
 
 Three runs, each a `handgrad grade CLASS --jobs 2` process (wall time measured):
 
-    local   --jobs 2: submissions per minute (target >= 20 for the full course)
+    local   --jobs 2: submissions per minute (target >= 20 for the full course), and the
+            mean seconds and sandboxed processes per submission of each kind
     dask    --dask local:2, a LocalCluster of 2 worker processes started by the
             command (start-up included): the ratio to local (target within 15 %)
     alone   --alone submissions (default 10, spread over the kinds; `all` for every
@@ -43,6 +44,7 @@ from handgrad.coursework import build, classroom, isolate, markers, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("right", "wrong", "blank", "crashing", "hanging", "cheating")
+PROCESSES = re.compile(r"(\d+) sandboxed test process")
 ASSIGNMENT = re.compile(r"^(?P<indent>\s*)(?P<lhs>[\w\[\]\"', .]+?) = (?P<rhs>[^#]+?)"
                         r"(?P<comment>\s*#.*)?$")
 
@@ -155,11 +157,17 @@ def gradebook(out):
         return {row["SID"]: row for row in csv.DictReader(handle)}
 
 
-def mean_seconds(out, kinds, kind):
-    """The mean grading time of one kind's submissions, from their grading.json."""
-    times = [json.loads((out / key / "grading.json").read_text())["seconds"]
+def mean_of(out, kinds, kind, value):
+    """The mean of value(record) over one kind's submissions, from their grading.json."""
+    found = [value(json.loads((out / key / "grading.json").read_text()))
              for key in kinds if kinds[key] == kind]
-    return sum(times) / max(1, len(times))
+    return sum(found) / max(1, len(found))
+
+
+def processes(record):
+    """The sandboxed test processes a submission took, from its note."""
+    found = PROCESSES.search(record.get("note", ""))
+    return int(found[1]) if found else 0
 
 
 def main(argv=None):
@@ -175,8 +183,9 @@ def main(argv=None):
     common = ["--solution", work / "course", "--jobs", "2"]
     local = run([folder, "--out", work / "local", *common], "local")
     print(f"        {args.count / local * 60:8.1f} submissions per minute (target >= 20)")
-    print("        mean seconds per submission: " + ", ".join(
-        f"{kind} {mean_seconds(work / 'local', kinds, kind):.1f}" for kind in KINDS))
+    for what, value in (("seconds", lambda r: r["seconds"]), ("sandboxed processes", processes)):
+        print(f"        mean {what} per submission: " + ", ".join(
+            f"{kind} {mean_of(work / 'local', kinds, kind, value):.1f}" for kind in KINDS))
     book = gradebook(work / "local")
     if not args.no_dask:
         dask = run([folder, "--out", work / "dask", *common, "--dask", "local:2"], "dask")

@@ -29,9 +29,10 @@ Every blank's isolated tree is made either way, for its static forbid scan. In
 any child, a test that crashes or times out costs itself and the rest run in a
 fresh child, but for the other tests of a blank whose test timed out: those are
 not run (one timeout per hanging blank, not one per test). In the full pass of
-a submission with guards a timeout ends the pass: the tests not run yet are
-graded in their blanks' own trees (a hanging blank costs one timeout there,
-not one more per blank whose tests call it). The child hands back
+a submission with guards, the region of a blank whose test timed out is made to
+raise, so that the blanks calling it fail at once instead of hanging too; a
+second timeout ends the pass, and the tests not run yet are graded in their
+blanks' own trees. The child hands back
 arrays and plain values; checks.judge turns them into verdicts and points here,
 in the grader's process. Nothing the child prints, forks, exits with or writes
 elsewhere decides a score.
@@ -368,6 +369,10 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         # A tree that holds other blanks' solution code shows nothing free-form of the child's.
         files = frozenset(context.files) if isolation.isolated else None
 
+        def silence(blank):  # in the full pass's tree, a blank that hung raises instead
+            return isolate.silence(course, whole, blank,
+                                   f"not run: {blank} hung in an earlier test of the full pass")
+
         def alone(blank):
             number = blanks.index(blank)
             return _grade_tests(context, by_blank[blank], isolation.trees[blank],
@@ -376,7 +381,7 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
             running = pool.submit(_grade_tests, context, [i for i, _ in chosen], whole,
                                   tmp / "out-full", deadline, None, hung,
-                                  bool(isolation.isolated))
+                                  silence if isolation.isolated else None)
             for number, blank in enumerate(blanks):  # every blank's forbid scan, meanwhile
                 with PARSING:
                     make(blank, tmp / "isolated" / f"blank-{number}")
@@ -447,7 +452,7 @@ class _Pass:
     children: int = 0              # sandboxed processes started
 
 
-def _grade_tests(context, indices, tree, out_root, deadline, files, hung, stop=False):
+def _grade_tests(context, indices, tree, out_root, deadline, files, hung, silence=None):
     """Run the tests at indices on tree in as few sandboxed children as it takes; judge each
     here. Returns a _Pass.
 
@@ -458,11 +463,15 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, stop=F
     at import is the code outside the blanks, the same in every tree, so the tests not
     yet run are not run at all (one timeout for a tree that cannot import).
     files: None for the student's own tree, else the course's files (see checks.raised).
-    stop: a timeout ends the run, the tests not run yet left without a verdict (the full
-    pass of a submission with guards: each blank's own tree grades them; a blank that
-    hangs would otherwise cost one timeout more per blank whose tests call it).
+    silence: None, or (the full pass) silence(blank) makes the region of a blank whose test
+    timed out raise in tree, so that the tests of the blanks that call it fail at once
+    rather than hang, and returns False when it cannot (no guards of it in the tree). A
+    timeout it cannot silence, or a second one, ends the run: the tests not run yet get no
+    verdict (each blank's own tree grades them), so the full pass spends at most two
+    timeouts however many blanks hang.
     """
     course, pending, result, output = context.course, list(indices), _Pass(), []
+    silenced = False
     verdicts = result.verdicts
     while pending:
         left = deadline - time.monotonic()
@@ -516,7 +525,11 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, stop=F
                    f"{course.timeout:g} s without progress")
             verdicts.update({i: _same_for_all(course.tests[i], "timed out", why) for i in rest})
             stopped += rest
-        pending = [] if run.timed_out and stop else [i for i in pending if i not in stopped]
+        pending = [i for i in pending if i not in stopped]
+        if run.timed_out and current is not None and silence is not None:
+            if silenced or not silence(blank):
+                break
+            silenced = True
     result.output = "".join(output)
     return result
 
