@@ -47,10 +47,13 @@ class Stage(Exception):
 
 def describe(what, err, status="error"):
     """What raised, as plain values: the stage, the exception's type name and message, and
-    (file, line, function) of each frame below this file's own. The grader decides what of
-    it a student sees (never source lines)."""
+    (file, line, function) of each frame below this file's own; a SyntaxError adds where the
+    parser stopped as the innermost frame (its traceback ends in the import machinery). The
+    grader decides what of it a student sees (never source lines)."""
     frames = [[f.filename, f.lineno, f.name] for f in traceback.extract_tb(err.__traceback__)
               if f.filename != __file__]
+    if isinstance(err, SyntaxError):
+        frames.append([str(err.filename), err.lineno, "<module>"])
     return {"status": status, "stage": what, "type": type(err).__name__,
             "message": str(err)[:2000], "frames": frames[-20:]}
 

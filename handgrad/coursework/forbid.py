@@ -152,15 +152,21 @@ def _added(src, known):
     return out
 
 
-def disable(course, blanks, tree):
+def disable(course, blanks, tree, pristine=None):
     """Make every function and class that one of blanks may not reach raise when called in
-    tree (a blank's isolated tree: that blank alone; the full pass's tree: every graded blank)."""
+    tree (a blank's isolated tree: that blank alone; the full pass's tree: every graded blank).
+
+    pristine: {relpath: text} of the release; when given, a definition that holds a blank's
+    guards and is the release's, character for character, is left as it is: it is the
+    release's stub, and whatever the release's code computes a student may type anyway.
+    """
     names = disabled(course, blanks)
     for package in course.packages:
         for path in sorted((Path(tree) / package).rglob("*.py")):
             text = path.read_text(encoding="utf-8", errors="replace")
             if any(name in text for name in names):
-                rewritten = _disabled(text, names)
+                release = (pristine or {}).get(path.relative_to(tree).as_posix())
+                rewritten = _disabled(text, names, release)
                 if rewritten != text:  # a new file: the tree's files are shared hard links
                     path.unlink()
                     path.write_text(rewritten, encoding="utf-8")
@@ -193,16 +199,19 @@ def messages(course):
                      for name in Rule.of(entries).names)
 
 
-def _disabled(text, names):
+def _disabled(text, names, release=None):
     """text with the bodies of its top-level defs (and methods of classes) named in names
-    ({name: blank}) replaced by a raise naming the blank; line numbers kept."""
+    ({name: blank}) replaced by a raise naming the blank, but those that hold a guard and
+    are as in release (the release's text of the file, if given); line numbers kept."""
     try:
         module = ast.parse(text)
     except SyntaxError:
         return text
+    stubs = _stubs(release, names) if release else {}
     targets = []
     for node in module.body:
-        if isinstance(node, DEFS) and node.name in names:
+        if isinstance(node, DEFS) and node.name in names and \
+                stubs.get(node.name) != ast.get_source_segment(text, node):
             methods = [node] if not isinstance(node, ast.ClassDef) else \
                 [m for m in node.body if isinstance(m, DEFS[:2])]
             targets += [(m, node.name) for m in methods]
@@ -219,6 +228,18 @@ def _disabled(text, names):
         text = (text[:start] + f"raise RuntimeError({message!r})"
                 + "\n" * (node.end_lineno - first.lineno) + text[end:])
     return text
+
+
+def _stubs(release, names):
+    """{name: source} of the top-level definitions in names that hold a guard in release."""
+    try:
+        module = ast.parse(release)
+    except SyntaxError:
+        return {}
+    found = {node.name: ast.get_source_segment(release, node) for node in module.body
+             if isinstance(node, DEFS) and node.name in names}
+    return {name: source for name, source in found.items()
+            if any(markers.GUARD[0].match(line.strip()) for line in source.splitlines())}
 
 
 def enforce(course, blank, tree, pristine=None, shared=None):

@@ -18,12 +18,21 @@ within limits), then grades it in two steps:
    arrays.
 2. Every other blank is graded as before the full pass existed: ONE child per
    blank on its isolated tree (isolate.py: the solution's code in every other
-   blank, so one wrong blank costs only its own tests). A tree that does not
-   import in the full pass sends every blank here (a syntax error costs only
-   its blank); one that hangs at import settles every blank as timed out
-   (import-time code lies outside the blanks). A submission without guards
-   has no isolated trees: its full pass stands, but for a blank that reached a
-   function disabled there only for another blank's sake.
+   blank, so one wrong blank costs only its own tests). A submission without
+   guards has no isolated trees: its full pass stands, but for a blank that
+   reached a function disabled there only for another blank's sake.
+
+What the full pass already knows is not run again. A blank whose region (the text
+between its guards) is the release's, trailing whitespace aside, keeps its full-pass
+verdicts: its code is the release's stub in every tree, and `handgrad release` proves
+the pristine release scores 0 (the full pass leaves such a blank's function as
+released, not disabled). A tree that fails at import with its traceback outside every
+blank's region (or a SyntaxError there), ends while importing without a report
+(os._exit, a crash), or hangs at import, settles every test with that error: code
+outside the blanks is the same in every tree. This assumes it does not depend on what
+a blank's function returns; a traceback through a region, or one that cannot be
+placed in the tree, sends every blank to its own tree (a syntax error in a blank
+costs only that blank).
 
 Every blank's isolated tree is made either way, for its static forbid scan. In
 any child, a test that crashes or times out costs itself and the rest run in a
@@ -365,7 +374,7 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         for index, test in chosen:
             by_blank.setdefault(test.blank, []).append(index)
         with PARSING:
-            whole = isolate.full_tree(course, own, tmp / "full", blanks)
+            whole = isolate.full_tree(course, own, tmp / "full", blanks, context.pristine)
         # A tree that holds other blanks' solution code shows nothing free-form of the child's.
         files = frozenset(context.files) if isolation.isolated else None
 
@@ -386,7 +395,9 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
                 with PARSING:
                     make(blank, tmp / "isolated" / f"blank-{number}")
             first = running.result()
-            again = _again(course, by_blank, first.verdicts, isolation, hung)
+            with PARSING:
+                untouched = isolate.untouched(course, own, context.pristine)
+            again = _again(course, by_blank, first, isolation, hung, untouched)
             passes = [first, *pool.map(alone, again)]
         verdicts = {}
         for one in passes:  # a blank graded again replaces its verdicts of the full pass
@@ -396,7 +407,8 @@ def grade_submission(context, submission, use_splice=False, jobs=None, blanks=No
         broken = _import_note(entries)
         if broken and files is not None and first.import_error:
             broken = f"The submission does not import:\n{first.import_error}"
-        notes.append(isolate.note(isolation, again, sum(one.children for one in passes)))
+        notes.append(isolate.note(isolation, again, sum(one.children for one in passes),
+                                  sorted(set(by_blank) - set(again) & untouched)))
     shown = "" if isolation.isolated else _shown_output([one.output for one in passes])
     return entries, "\n".join(n for n in [*notes, broken, shown] if n)
 
@@ -414,17 +426,25 @@ def _trees(context, submission, tmp, use_splice, tests):
     return tree, isolate.plan(course, tree, tests, context.pristine), notes
 
 
-def _again(course, by_blank, verdicts, isolation, hung):
-    """The blanks to grade in their own isolated trees after the full pass (verdicts).
+def _again(course, by_blank, first, isolation, hung, untouched=frozenset()):
+    """The blanks to grade in their own isolated trees after the full pass (first, a _Pass).
 
     A blank all of whose tests passed there is settled: its points come from the student's
-    own code computing the right arrays. A tree that hung at import settles every blank:
-    import-time code lies outside the blanks, the same in every tree. With no guards every
+    own code computing the right arrays. So is a blank in untouched (its region is the
+    release's) whose tests all ran there: its code is the release's stub in every tree,
+    and `handgrad release` proves that the pristine release scores 0, isolated or not. A
+    tree that hung at import, or failed or ended there outside every blank (first.final),
+    settles every blank: import-time code outside the blanks is the same in every tree.
+    That assumes it does not depend on what a blank's function returns (code added outside
+    the blanks that calls one at import); a traceback through a blank's region, or one that
+    cannot be placed in the tree, is graded again in isolation. With no guards every
     tree is the submission as it is, so a blank is graded again only when it reached a
     function the full pass disabled for another blank's sake (its own tree leaves it be).
     Blanks with a test that timed out come last, so that what hangs does not spend the
     others' time budget.
     """
+    verdicts = first.verdicts
+
     def outcomes(blank):  # a test the full pass did not run has no verdict: not passed
         return {o for i in by_blank[blank]
                 for o, _ in verdicts.get(i, {"": ("not run", "")}).values()}
@@ -432,9 +452,10 @@ def _again(course, by_blank, verdicts, isolation, hung):
     def texts(blank):
         return [t for i in by_blank[blank] for _, t in verdicts[i].values()]
 
-    if hung.is_set():
+    if hung.is_set() or first.final:
         return []
-    again = [blank for blank in by_blank if outcomes(blank) != {"passed"}]
+    again = [blank for blank in by_blank if outcomes(blank) != {"passed"}
+             and not (blank in untouched and first.ran.issuperset(by_blank[blank]))]
     if not isolation.isolated:
         every = forbid.disabled(course, by_blank).keys()
         again = [blank for blank in again if forbid.reached(
@@ -450,18 +471,23 @@ class _Pass:
     output: str = ""               # the children's output, the grader's paths replaced
     import_error: str = ""         # why the tree does not import ('' when it does)
     children: int = 0              # sandboxed processes started
+    ran: set = field(default_factory=set)  # tests judged from the child's own report
+    final: bool = False            # the first child failed or ended at import, outside
+                                   # every blank: every tree would (see _again)
 
 
 def _grade_tests(context, indices, tree, out_root, deadline, files, hung, silence=None):
     """Run the tests at indices on tree in as few sandboxed children as it takes; judge each
     here. Returns a _Pass.
 
-    A child that stops in the middle (a timeout, a crash, os._exit) costs the test
-    it was running; the tests after it run in a fresh child, but for the other tests of
-    a blank whose test timed out: they are not run ("timed out", one timeout per blank
-    that hangs, not one per test). A child killed while importing sets hung: what runs
-    at import is the code outside the blanks, the same in every tree, so the tests not
-    yet run are not run at all (one timeout for a tree that cannot import).
+    A first child that fails or ends while importing, outside every blank, sets the
+    _Pass's final (see _again). A child that stops in the middle (a timeout, a crash,
+    os._exit) costs the test it was running; the tests after it run in a fresh child,
+    but for the other tests of a blank whose test timed out: they are not run ("timed
+    out", one timeout per blank that hangs, not one per test). A child killed while
+    importing sets hung: what runs at import is the code outside the blanks, the same in
+    every tree, so the tests not yet run are not run at all (one timeout for a tree that
+    cannot import).
     files: None for the student's own tree, else the course's files (see checks.raised).
     silence: None, or (the full pass) silence(blank) makes the region of a blank whose test
     timed out raise in tree, so that the tests of the blanks that call it fail at once
@@ -492,8 +518,10 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, silenc
         output.append(_clean(run.output, tree))
         failure = sandbox.read_json(out, "import.json")
         if isinstance(failure, dict):
-            text = checks.raised(_plain_paths(failure.get("error"), tree), files)[1]
+            stage = _plain_paths(failure.get("error"), tree)
+            text = checks.raised(stage, files)[1]
             result.import_error = _clean(text, tree)
+            result.final = result.children == 1 and _outside_blanks(course, tree, stage)
             why = f"the submission does not import:\n{result.import_error}"
             verdicts.update({i: _same_for_all(course.tests[i], "error", why) for i in pending})
             break
@@ -507,12 +535,14 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, silenc
                                      report, files, forbid.messages(course))
                 verdicts[index] = {k: (o, _clean(t, tree)) for k, (o, t) in found.items()}
                 pending.remove(index)
+                result.ran.add(index)
         if not pending:
             break
         started = [b.removeprefix("start ").strip() for b in run.beats if b.startswith("start ")]
         current = next((i for i in pending if started and str(i) == started[-1]), None)
         if run.timed_out and current is None:
             hung.set()
+        result.final = not (started or run.timed_out) and result.children == 1
         stopped = [current] if current is not None else list(pending)
         outcome = "timed out" if run.timed_out else "error"
         verdicts.update({i: _same_for_all(course.tests[i], outcome,
@@ -532,6 +562,30 @@ def _grade_tests(context, indices, tree, out_root, deadline, files, hung, silenc
             silenced = True
     result.output = "".join(output)
     return result
+
+
+def _outside_blanks(course, tree, stage):
+    """Whether an import failure (a stage report, frames as _plain_paths gives them) lies
+    outside every blank's guarded region in tree: its innermost frame in the tree (for a
+    SyntaxError, where the parser stopped) and every other frame in it are outside them,
+    and it is not a function disabled in tree (forbid.disable) that raised. False when no
+    frame lies in the tree."""
+    frames = stage.get("frames") if isinstance(stage, dict) else None
+    names = forbid.disabled(course, course.blanks)
+    if not frames or stage.get("message") in forbid.messages(course) or \
+            any(frame[2] in names for frame in frames):
+        return False
+    places = [(frame[0].removeprefix("/submission/"), frame[1]) for frame in frames
+              if frame[0].startswith("/submission/") and isinstance(frame[1], int)]
+    root = Path(tree).resolve()
+    for rel, line in places:
+        path = (root / rel).resolve()
+        if not (path.is_relative_to(root) and path.suffix == ".py" and path.is_file()):
+            return False
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(b.begin <= line <= b.end for b in markers.guards(text, rel)):
+            return False
+    return bool(places)
 
 
 def _stopped(run, course, at_import):

@@ -132,11 +132,32 @@ def plan(course, tree, tests=None, pristine=None):
     return result, sorted({t.blank for t in tests or course.tests}), make
 
 
-def full_tree(course, tree, dest, blanks):
+def untouched(course, tree, pristine):
+    """The blanks whose region in tree (the text between its guards) is the release's in
+    pristine (release_sources), trailing whitespace and line endings aside: their code is
+    the release's stub in every tree, so no tree can score them (see grader._again)."""
+    def plain(body):
+        return [line.rstrip() for line in body]
+
+    found = set()
+    for rel in sorted({info["file"] for info in course.blanks.values()}):
+        path = Path(tree) / rel
+        if rel not in pristine or not path.is_file():
+            continue
+        mine = markers.answers(path.read_text(encoding="utf-8", errors="replace"), rel)
+        released = markers.answers(pristine[rel], rel)
+        found |= {blank for blank, body in mine.items() if blank in released
+                  and course.blanks.get(blank, {}).get("file") == rel
+                  and plain(body) == plain(released[blank])}
+    return found
+
+
+def full_tree(course, tree, dest, blanks, pristine=None):
     """Write the full pass's tree into dest and return it: a copy of tree with every blank the
-    student's (no solution code at all), where what any of blanks may not reach is disabled."""
+    student's (no solution code at all), where what any of blanks may not reach is disabled,
+    but a blank's function left as released (pristine: release_sources; see forbid.disable)."""
     _copy(tree, dest)
-    forbid.disable(course, [blank for blank in blanks if blank], dest)
+    forbid.disable(course, [blank for blank in blanks if blank], dest, pristine)
     return dest
 
 
@@ -158,9 +179,10 @@ def silence(course, tree, blank, message):
     return True
 
 
-def note(isolation, again, processes):
+def note(isolation, again, processes, kept=()):
     """The visible lines that say how the blanks were graded: again, the blanks graded in
-    their own trees after the full pass; processes, the sandboxed children started."""
+    their own trees after the full pass; processes, the sandboxed children started; kept,
+    the blanks not graded again whose regions are the release's."""
     if not isolation.isolated:
         lines = ["No blank was isolated: the submission holds none of the release's "
                  "'BEGIN YOUR CODE' guards, so every test ran on its code as it is."]
@@ -171,6 +193,8 @@ def note(isolation, again, processes):
             lines.append(f"Those that did not were graded again, each with the solution's code "
                          f"in every other blank ({len(again)} isolated: "
                          f"{', '.join(sorted(again))}).")
+        if kept:
+            lines.append(f"Not graded again, their code is the release's: {', '.join(kept)}.")
     if isolation.missing:
         gone = ", ".join(f"{b} ({rel})" for b, rel in sorted(isolation.missing.items()))
         lines.append(f"Not isolated, their guards are missing from the submission: {gone}; "

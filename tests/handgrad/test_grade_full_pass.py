@@ -5,7 +5,8 @@ The course is the example course with two additions: affine_relu_backward, a bla
 calls two others (affine_backward, relu_backward), and relu_grad, a released function that
 computes relu_backward's answer (forbidden to it, reachable through the dict GRADS). And
 softmax_loss may not reach sgd_momentum (a rule for the tests' sake): a blank forbidden to
-another blank, which the full pass (it disables what any blank may not reach) cannot settle.
+another blank, which the full pass (it disables what any blank may not reach) cannot settle
+once the student has written it.
 """
 
 import re
@@ -265,8 +266,91 @@ def test_blanks_that_timed_out_are_graded_again_last(toy):
                 2: {"loss": ("passed", ""), "dx": ("passed", "")},
                 3: {"next_w": ("error", "raised"), "velocity": ("passed", "")}}
     guarded = isolate.Isolation(isolated=sorted(by_blank))
-    assert grader._again(course, by_blank, verdicts, guarded, threading.Event()) == \
+    first = grader._Pass(verdicts=verdicts, ran={0, 1, 2, 3})
+    assert grader._again(course, by_blank, first, guarded, threading.Event()) == \
         ["affine_backward", "sgd_momentum", "relu_backward"]
+    assert grader._again(course, by_blank, first, guarded, threading.Event(),
+                         {"affine_backward"}) == ["sgd_momentum", "relu_backward"]
     hung = threading.Event()
     hung.set()
-    assert grader._again(course, by_blank, verdicts, guarded, hung) == []
+    assert grader._again(course, by_blank, first, guarded, hung) == []
+
+
+def _edited(release, dest, old, new):
+    """A copy of release whose toylib/__init__.py has old replaced by new (exactly once)."""
+    tree = shutil.copytree(release, dest)
+    text = (tree / LIB).read_text()
+    assert text.count(old) == 1
+    (tree / LIB).write_text(text.replace(old, new))
+    return tree
+
+
+def test_an_untouched_blank_is_not_graded_again(toy, tmp_path):
+    """The release as it is: one full pass (nothing disabled there: every blank's function
+    is the release's), score 0. A region that differs from the release's by one character
+    is graded again in its own tree; trailing spaces and CRLF line ends do not count."""
+    context, release = toy
+    blanks = sorted({t.blank for t in context.course.tests})
+    outcomes, score, note, processes = _graded(context, release)
+    assert (score, processes) == (0, 1)
+    assert {outcome for outcome, _ in outcomes.values()} == {"not attempted"}
+    assert f"Not graded again, their code is the release's: {', '.join(blanks)}." in note
+    stub = 'raise NotImplementedError("relu_backward in toylib/__init__.py")'
+    tree = _edited(release, tmp_path / "one-character", stub, stub.replace('")', '!")'))
+    outcomes, score, note, processes = _graded(context, tree)
+    assert (score, processes) == (0, 2)
+    assert "(1 isolated: relu_backward)" in note
+    assert outcomes["relu_backward: dx"][0] == "not attempted"
+    tree = _edited(release, tmp_path / "spaces", stub, stub + "  ")
+    (tree / LIB).write_bytes((tree / LIB).read_bytes().replace(b"\n", b"\r\n"))
+    assert _graded(context, tree)[1:4:2] == (0, 1)
+
+
+def test_an_import_error_outside_the_blanks_is_final(toy, tmp_path):
+    """Code outside the blanks is the same in every tree: one process, every test carries
+    the import error (an exception, a syntax error, sys.exit). A traceback through a blank's
+    region at import is graded again in isolation: only that blank loses."""
+    context, release = toy
+    solved = _solved(context.course, release, tmp_path / "solved")
+    for name, added, shown in [
+            ("missing", "import missing_module_xyz\n",
+             "import raised ModuleNotFoundError: No module named 'missing_module_xyz'"),
+            ("syntax", "def broken(:\n", "import raised SyntaxError"),
+            ("exits", "import sys\nsys.exit(4)\n", "import raised SystemExit: 4")]:
+        tree = shutil.copytree(solved, tmp_path / name)
+        (tree / LIB).write_text((tree / LIB).read_text() + added)
+        outcomes, score, note, processes = _graded(context, tree)
+        assert (score, processes) == (0, 1), name
+        assert {outcome for outcome, _ in outcomes.values()} == {"error"}
+        assert all(output.startswith("the submission does not import:")  # hidden: 1 line
+                   for _, output in outcomes.values())
+        assert f"The submission does not import:\n{shown}" in note, name
+    tree = _solved(context.course, release, tmp_path / "through",
+                   relu_backward="    return dout * (cache > 0) + not_defined")
+    (tree / LIB).write_text((tree / LIB).read_text() + "relu_backward(1.0, 1.0)\n")
+    outcomes, score, _, processes = _graded(context, tree)
+    assert _lost(outcomes) == {name for name in outcomes if name.startswith("relu_backward")}
+    assert score == 19 - 4
+    assert processes == 1 + len({t.blank for t in context.course.tests})
+
+
+def test_a_process_that_ends_while_importing_is_final(toy, tmp_path):
+    """os._exit at import leaves no report: like a hang at import, one process, every test
+    an error with the reason."""
+    context, release = toy
+    tree = _solved(context.course, release, tmp_path / "ends")
+    (tree / LIB).write_text((tree / LIB).read_text() + "import os\nos._exit(3)\n")
+    outcomes, score, _, processes = _graded(context, tree)
+    assert (score, processes) == (0, 1)
+    assert set(outcomes.values()) == {
+        ("error", "the test process ended while importing the submission (exit code 3)")}
+
+
+def test_the_real_course_release_takes_one_process(tmp_path):
+    """This repository's course as released: nothing to grade again, score 0."""
+    course = spec.load(ROOT)
+    build.write(build.build(course), tmp_path / "release")
+    with grader.prepare(ROOT) as context:
+        outcomes, score, _, processes = _graded(context, tmp_path / "release", jobs=2)
+    assert (score, processes) == (0, 1)
+    assert {outcome for outcome, _ in outcomes.values()} == {"not attempted"}
