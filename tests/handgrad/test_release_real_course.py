@@ -231,9 +231,11 @@ def test_a_planted_bug_costs_only_its_own_blank(student, tmp_path):
     assert scores["dropout_backward"] == [full["dropout_backward"]] * 2
     assert scores["affine_backward"] == [full["affine_backward"] - 1, full["affine_backward"]]
     assert scores["adam"] == [0, full["adam"]]
-    # The full pass settles every blank but those (and the blanks forbidden to others).
-    assert ("(7 isolated: adam, affine_backward, batchnorm_backward, batchnorm_backward_alt, "
+    # The full pass settles every blank but those (and the blanks forbidden to others);
+    # adam, as released, keeps its full-pass results.
+    assert ("(6 isolated: affine_backward, batchnorm_backward, batchnorm_backward_alt, "
             "dropout_backward, dropout_forward, two_layer_loss)") in results["output"]
+    assert "Not graded again, their code is the release's: adam." in results["output"]
 
 
 def test_notebooks_use_the_tree_they_sit_in(student):
