@@ -431,14 +431,15 @@ def _again(course, by_blank, first, isolation, hung, untouched=frozenset()):
 
     A blank all of whose tests passed there is settled: its points come from the student's
     own code computing the right arrays. So is a blank in untouched (its region is the
-    release's) whose tests all ran there: its code is the release's stub in every tree,
-    and `handgrad release` proves that the pristine release scores 0, isolated or not. A
-    tree that hung at import, or failed or ended there outside every blank (first.final),
-    settles every blank: import-time code outside the blanks is the same in every tree.
-    That assumes it does not depend on what a blank's function returns (code added outside
-    the blanks that calls one at import); a traceback through a blank's region, or one that
-    cannot be placed in the tree, is graded again in isolation. With no guards every
-    tree is the submission as it is, so a blank is graded again only when it reached a
+    release's) whose tests all ran there, reaching no function disabled there: its code is
+    the release's stub in every tree, and `handgrad release` proves that the pristine
+    release scores 0, isolated or not. A tree that hung at import, or failed or ended there
+    outside every blank (first.final), settles every blank: import-time code outside the
+    blanks is the same in every tree. That assumes it does not depend on what a blank's
+    function returns (code added outside the blanks that calls one at import); a traceback
+    through a blank's region, or one that cannot be placed in the tree, is graded again in
+    isolation. With no guards every tree is the submission as it is, so a blank is graded
+    again only when it reached a
     function the full pass disabled for another blank's sake (its own tree leaves it be).
     Blanks with a test that timed out come last, so that what hangs does not spend the
     others' time budget.
@@ -452,12 +453,15 @@ def _again(course, by_blank, first, isolation, hung, untouched=frozenset()):
     def texts(blank):
         return [t for i in by_blank[blank] for _, t in verdicts[i].values()]
 
+    def released(blank):  # its tests ran on the release's code, nothing disabled reached
+        return blank in untouched and first.ran.issuperset(by_blank[blank]) and \
+            not forbid.reached(texts(blank), every)
+
     if hung.is_set() or first.final:
         return []
-    again = [blank for blank in by_blank if outcomes(blank) != {"passed"}
-             and not (blank in untouched and first.ran.issuperset(by_blank[blank]))]
+    every = forbid.disabled(course, by_blank).keys()
+    again = [blank for blank in by_blank if outcomes(blank) != {"passed"} and not released(blank)]
     if not isolation.isolated:
-        every = forbid.disabled(course, by_blank).keys()
         again = [blank for blank in again if forbid.reached(
             texts(blank), every - forbid.disabled(course, [blank]).keys())]
     return sorted(again, key=lambda blank: "timed out" in outcomes(blank))
@@ -572,8 +576,8 @@ def _outside_blanks(course, tree, stage):
     frame lies in the tree."""
     frames = stage.get("frames") if isinstance(stage, dict) else None
     names = forbid.disabled(course, course.blanks)
-    if not frames or stage.get("message") in forbid.messages(course) or \
-            any(frame[2] in names for frame in frames):
+    if not isinstance(frames, list) or str(stage.get("message")) in forbid.messages(course) \
+            or any(frame[2] in names for frame in frames):
         return False
     places = [(frame[0].removeprefix("/submission/"), frame[1]) for frame in frames
               if frame[0].startswith("/submission/") and isinstance(frame[1], int)]

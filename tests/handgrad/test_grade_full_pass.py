@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from handgrad.coursework import build, example, grader, isolate, markers, spec
+from handgrad.coursework import build, example, forbid, grader, isolate, markers, spec
 from handgrad.coursework.reach import Rule
 
 LIB = "toylib/__init__.py"
@@ -304,6 +304,14 @@ def test_an_untouched_blank_is_not_graded_again(toy, tmp_path):
     tree = _edited(release, tmp_path / "spaces", stub, stub + "  ")
     (tree / LIB).write_bytes((tree / LIB).read_bytes().replace(b"\n", b"\r\n"))
     assert _graded(context, tree)[1:4:2] == (0, 1)
+    # sgd_momentum's region as released, its function not (softmax_loss may not reach it):
+    # disabled in the full pass, so graded again where it is not.
+    tree = _edited(release, tmp_path / "outside", '    config["velocity"] = v\n',
+                   '    config["velocity"] = v  # mine\n')
+    outcomes, score, note, processes = _graded(context, tree)
+    assert (score, processes) == (0, 2)
+    assert "(1 isolated: sgd_momentum)" in note
+    assert {outcome for outcome, _ in outcomes.values()} == {"not attempted"}
 
 
 def test_an_import_error_outside_the_blanks_is_final(toy, tmp_path):
@@ -354,3 +362,29 @@ def test_the_real_course_release_takes_one_process(tmp_path):
         outcomes, score, _, processes = _graded(context, tmp_path / "release", jobs=2)
     assert (score, processes) == (0, 1)
     assert {outcome for outcome, _ in outcomes.values()} == {"not attempted"}
+
+
+def test_an_import_failure_is_placed_only_in_the_tree(toy, tmp_path):
+    """_outside_blanks reads the child's report (untrusted): anything it cannot place, or
+    a place inside a region or outside the tree, grades the blanks again."""
+    context, release = toy
+    course = context.course
+    guard = (release / LIB).read_text().splitlines().index(
+        "    # BEGIN YOUR CODE relu_backward") + 2
+
+    def outside(*frames, message="boom"):
+        return grader._outside_blanks(course, release, {"message": message,
+                                                        "frames": [list(f) for f in frames]})
+
+    assert outside(["/submission/" + LIB, 1, "<module>"])
+    assert not outside(["/submission/" + LIB, guard, "relu_backward"])
+    assert not outside(["/submission/" + LIB, guard, "relu_backward"],
+                       ["/submission/" + LIB, 1, "<module>"])
+    assert (release.parent / "course" / LIB).is_file()  # the solution, beside the tree
+    assert not outside(["/submission/../course/" + LIB, 1, "<module>"])
+    assert not outside(["python/lib/importlib/__init__.py", 1, "import_module"])
+    assert not outside(["/submission/" + LIB, 1, "relu_grad"])
+    assert outside(["/submission/" + LIB, 1, "<module>"], message=["not", "hashable"])
+    assert not outside(["/submission/" + LIB, 1, "<module>"],
+                       message=forbid.disabled_message("relu_grad", "relu_backward"))
+    assert not grader._outside_blanks(course, release, {"frames": "not a list"})
